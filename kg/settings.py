@@ -1,0 +1,85 @@
+"""Settings of the web service, in one frozen value.
+
+Why one dataclass: the same settings must reach uvicorn's worker processes (which import the
+app by name), the query workers and the service description, so they travel as JSON through
+one environment variable and nothing reads its own knobs from elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BASE_IRI = "https://reg1042.example.org/"
+#: Where the human query page and other Jinja2 templates live (the repository's site/).
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "site" / "templates"
+ENV_VAR = "KG_WEB_SETTINGS"
+
+
+def _cpu_count() -> int:
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Knobs of `kg serve`; every limit here is also stated in the SPARQL service description."""
+
+    #: Base of the register's IRIs; also the base IRI for relative IRIs in queries.
+    base_iri: str = DEFAULT_BASE_IRI
+    #: Seconds one SPARQL query may run before its worker process is killed.
+    time_limit: float = 5.0
+    #: Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) one response may carry; more is an error.
+    row_cap: int = 10_000
+    #: Largest accepted query text, in bytes of UTF-8.
+    query_size_cap: int = 64 * 1024
+    #: Query worker processes (each holds its own copy of the release in memory).
+    workers: int = field(default_factory=_cpu_count)
+    #: uvicorn worker processes answering HTTP; each has its own pool of query workers.
+    http_workers: int = 1
+    #: Bytes of serialised responses kept in the in-memory LRU cache (0 disables it).
+    cache_bytes: int = 64 * 1024 * 1024
+    #: Address-space limit of one query worker in bytes (None: no limit); a query that needs
+    #: more kills only its worker.
+    worker_memory_limit: int | None = 2 * 1024 * 1024 * 1024
+    #: Put query workers in an empty network namespace once the data is loaded, where the OS
+    #: allows it: a second fence behind the parser check that refuses SERVICE.
+    sandbox_network: bool = True
+    #: Extra named graphs to load beside the release's register.nt: {graph IRI: N-Triples file}.
+    named_graphs: Mapping[str, str] = field(default_factory=dict)
+    #: Jinja2 templates folder.
+    templates_dir: str = str(DEFAULT_TEMPLATES)
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.endswith("/"):
+            object.__setattr__(self, "base_iri", self.base_iri + "/")
+        if self.time_limit <= 0 or self.row_cap < 1 or self.query_size_cap < 1:
+            raise ValueError("time_limit, row_cap and query_size_cap must be positive")
+        if self.workers < 1 or self.http_workers < 1:
+            raise ValueError("workers and http_workers must be at least 1")
+        object.__setattr__(self, "named_graphs", dict(self.named_graphs))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from keyword values; unknown keys are an error, not silently dropped."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with some values changed."""
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        return cls.from_mapping(json.loads(text))

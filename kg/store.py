@@ -1,0 +1,927 @@
+"""The SPARQL query service over one immutable release.
+
+Why worker processes: pyoxigraph evaluates a query in Rust with no way to interrupt it, so the
+only sure way to stop a runaway query is to kill the process running it. Each worker holds its
+own in-memory copy of the release (`<release>/register.nt`, plus optional named graphs) and
+answers one query at a time; the caller waits at most the time limit, then the worker is
+killed and replaced while the other workers keep answering.
+
+Why results become bytes in the worker: pyoxigraph's result iterators belong to the thread
+that made them, and bytes are what the HTTP layer and the cache want anyway.
+
+What is refused before evaluation:
+- queries larger than the size cap (413);
+- SPARQL Update in any form: the workers only ever call ``Store.query``, whose grammar has no
+  update operations, and a text that rdflib's update parser accepts gets a clear 403;
+- SERVICE (federated query, 403): pyoxigraph would send an HTTP request to the named host. The
+  check parses the query with rdflib's SPARQL parser and looks for a ServiceGraphPattern
+  anywhere in the tree; it runs whenever the text could contain the keyword (the letters
+  "service" in any case, also after \\u escapes), and a text that mentions it but cannot be
+  parsed is refused too. Where Linux allows it, a worker also drops into an empty network
+  namespace once its data is loaded, so even a parser disagreement could not reach a network.
+
+Result size: more than `row_cap` rows (SELECT) or triples (CONSTRUCT/DESCRIBE) is an explicit
+422 error, never a silently truncated answer; a client pages with LIMIT/OFFSET.
+
+Caching: the release never changes while served, so identical requests get identical bytes.
+Serialised responses are kept in an LRU keyed on (query text without surrounding whitespace,
+protocol dataset, bindings, media type). Queries that call RAND, NOW, UUID, STRUUID or BNODE
+are not cached, since their answer may differ between evaluations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import enum
+import itertools
+import logging
+import multiprocessing
+import multiprocessing.context
+import os
+import pickle
+import re
+import resource
+import signal
+import socket
+import struct
+import sys
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    from kg.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+# ---------------------------------------------------------------------------- formats
+
+SPARQL_JSON = "application/sparql-results+json"
+SPARQL_XML = "application/sparql-results+xml"
+CSV = "text/csv"
+TSV = "text/tab-separated-values"
+TURTLE = "text/turtle"
+N_TRIPLES = "application/n-triples"
+JSON_LD = "application/ld+json"
+RDF_XML = "application/rdf+xml"
+
+
+class QueryForm(enum.Enum):
+    """What a query returns, which decides the formats it can be written in."""
+
+    SOLUTIONS = "solutions"  # SELECT
+    BOOLEAN = "boolean"  # ASK
+    GRAPH = "graph"  # CONSTRUCT, DESCRIBE
+
+
+#: Formats the store writes, per query form; the first is the default.
+RESULT_FORMATS: dict[QueryForm, tuple[str, ...]] = {
+    QueryForm.SOLUTIONS: (SPARQL_JSON, SPARQL_XML, CSV, TSV),
+    QueryForm.BOOLEAN: (SPARQL_JSON, SPARQL_XML),
+    QueryForm.GRAPH: (TURTLE, N_TRIPLES, JSON_LD, RDF_XML),
+}
+DEFAULT_FORMATS: dict[QueryForm, str | None] = {f: RESULT_FORMATS[f][0] for f in QueryForm}
+_FORMS = tuple(QueryForm)
+
+_RESULTS_FORMAT = {
+    SPARQL_JSON: ox.QueryResultsFormat.JSON,
+    SPARQL_XML: ox.QueryResultsFormat.XML,
+    CSV: ox.QueryResultsFormat.CSV,
+    TSV: ox.QueryResultsFormat.TSV,
+}
+_RDF_FORMAT = {
+    TURTLE: ox.RdfFormat.TURTLE,
+    N_TRIPLES: ox.RdfFormat.N_TRIPLES,
+    JSON_LD: ox.RdfFormat.JSON_LD,
+    RDF_XML: ox.RdfFormat.RDF_XML,
+}
+
+#: Prefixes written in Turtle output; the register's own `kg:` is added from kg.uris.
+STANDARD_PREFIXES: dict[str, str] = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "eli": "http://data.europa.eu/eli/ontology#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+}
+
+# ---------------------------------------------------------------------------- values
+
+
+class QueryError(Exception):
+    """An expected problem with a query, carrying the HTTP status that reports it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"QueryError({self.status}, {self.message!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A protocol dataset (``default-graph-uri`` / ``named-graph-uri``).
+
+    When either list is given it replaces the query's FROM / FROM NAMED entirely, as the
+    SPARQL 1.1 Protocol says; an empty list then means an empty default graph or no named
+    graphs.
+    """
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+    def check(self) -> None:
+        """Refuse graph names that are not absolute IRIs (400)."""
+        for iri in (*self.default_graphs, *self.named_graphs):
+            try:
+                ox.NamedNode(iri)
+            except ValueError as e:
+                raise QueryError(400, f"graph name {iri!r} is not an IRI: {e}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """A serialised answer: `rows` counts solutions, triples, or 1 for ASK."""
+
+    form: QueryForm
+    media_type: str
+    body: bytes
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSpec:
+    """What a worker needs to build its store; plain values, so 'spawn' can pickle it."""
+
+    register: str
+    named_graphs: tuple[tuple[str, str], ...] = ()
+    base_iri: str = "https://reg1042.example.org/"
+    row_cap: int = 10_000
+    prefixes: tuple[tuple[str, str], ...] = tuple(STANDARD_PREFIXES.items())
+    memory_limit: int | None = None
+    sandbox_network: bool = True
+
+    @classmethod
+    def from_release(cls, release_dir: Path, settings: Settings) -> StoreSpec:
+        """The spec for `<release_dir>/register.nt` under `settings`."""
+        from kg.uris import KG  # the vocabulary namespace, minted in one place
+
+        register = Path(release_dir) / "register.nt"
+        if not register.is_file():
+            raise FileNotFoundError(f"no N-Triples dump at {register}")
+        graphs = []
+        for iri, path in settings.named_graphs.items():
+            ox.NamedNode(iri)  # fail at start-up, not in every worker
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"no file {path} for named graph <{iri}>")
+            graphs.append((iri, str(path)))
+        return cls(
+            register=str(register),
+            named_graphs=tuple(graphs),
+            base_iri=settings.base_iri,
+            row_cap=settings.row_cap,
+            prefixes=(*STANDARD_PREFIXES.items(), ("kg", str(KG))),
+            memory_limit=settings.worker_memory_limit,
+            sandbox_network=settings.sandbox_network,
+        )
+
+
+def check_query_size(query: str, cap: int) -> None:
+    """Refuse a query text over `cap` bytes of UTF-8 (413) before anything parses it."""
+    if len(query) > cap // 4 and len(query.encode("utf-8", "surrogatepass")) > cap:
+        raise QueryError(413, f"the query is larger than the limit of {cap} bytes")
+
+
+# ---------------------------------------------------------------------------- worker side
+
+_HEADER = struct.Struct("!Q")
+_CLONE_NEWNET = 0x40000000
+_NONDETERMINISTIC = re.compile(r"\b(?:rand|now|uuid|struuid|bnode)\s*\(", re.IGNORECASE)
+_READ_ONLY = (
+    "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, "
+    "ADD, MOVE, COPY) is not accepted"
+)
+_NO_SERVICE = (
+    "SERVICE (federated query) is not allowed here: it would make this server send requests "
+    "to other hosts"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    query: str
+    dataset: Dataset | None
+    formats: tuple[str | None, ...]  # per QueryForm, in _FORMS order
+    bindings: tuple[tuple[str, Term], ...] = ()
+
+
+class _RowCapExceeded(Exception):
+    pass
+
+
+class _CountingWriter:
+    """A write() target for pyoxigraph that counts TSV lines and stops past the cap."""
+
+    def __init__(self, cap_lines: int) -> None:
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self._cap = cap_lines
+
+    def write(self, chunk: bytes) -> int:
+        data = bytes(chunk)
+        self.lines += data.count(b"\n")
+        if self.lines > self._cap:
+            raise _RowCapExceeded
+        self.chunks.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _unescape_codepoints(text: str) -> str:
+    r"""Apply SPARQL's \uXXXX / \UXXXXXXXX escapes, as some parsers do before tokenising."""
+
+    def repl(m: re.Match[str]) -> str:
+        try:
+            return chr(int(m.group(1) or m.group(2), 16))
+        except ValueError:
+            return m.group(0)
+
+    return re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})", repl, text)
+
+
+def _may_mention_service(query: str) -> bool:
+    """False only when the text cannot contain the SERVICE keyword (the cheap, common case)."""
+    lowered = query.lower()
+    if "service" in lowered:
+        return True
+    return "\\u" in lowered and "service" in _unescape_codepoints(query).lower()
+
+
+def _has_service_pattern(tree: object) -> bool:
+    """Whether an rdflib parse tree contains a SERVICE graph pattern anywhere."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, ParseResults | list | tuple):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+    return False
+
+
+def _parses_as_update(query: str) -> bool:
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(query)
+    except Exception:  # any parser failure means "not an update"
+        return False
+    return True
+
+
+def refuse_federated(query: str) -> None:
+    """Raise QueryError(403) if the query uses SERVICE; see the module docstring for how."""
+    if not _may_mention_service(query):
+        return
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        tree = parseQuery(query)
+    except Exception as e:  # rdflib's parser raises several unrelated types
+        if _parses_as_update(query):
+            raise QueryError(403, _READ_ONLY) from None
+        raise QueryError(
+            400, f"malformed query (it mentions SERVICE, so it must parse to be checked): {e}"
+        ) from None
+    if _has_service_pattern(tree):
+        raise QueryError(403, _NO_SERVICE)
+
+
+def _syntax_error(query: str, error: SyntaxError) -> QueryError:
+    if _parses_as_update(query):
+        return QueryError(403, _READ_ONLY)
+    message = str(error)
+    if len(message) > 2000:
+        message = message[:2000] + " …"
+    return QueryError(400, f"malformed query: {message}")
+
+
+class _Evaluator:
+    """Runs jobs against one store and returns ('ok', form, media, rows, body)."""
+
+    def __init__(self, store: ox.Store, spec: StoreSpec) -> None:
+        self.store = store
+        self.base_iri = spec.base_iri
+        self.cap = spec.row_cap
+        self.prefixes = dict(spec.prefixes)
+
+    def run(self, job: _Job) -> tuple[Any, ...]:
+        refuse_federated(job.query)
+        kwargs: dict[str, Any] = {}
+        if job.dataset is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.dataset.default_graphs]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.dataset.named_graphs]
+        if job.bindings:
+            kwargs["substitutions"] = {ox.Variable(name): term for name, term in job.bindings}
+        try:
+            results = self.store.query(job.query, base_iri=self.base_iri, **kwargs)
+            if isinstance(results, ox.QueryBoolean):
+                return self._boolean(results, job)
+            if isinstance(results, ox.QuerySolutions):
+                return self._solutions(results, job)
+            return self._graph(results, job)
+        except SyntaxError as e:
+            raise _syntax_error(job.query, e) from None
+        except (RuntimeError, ValueError) as e:
+            raise QueryError(400, f"the query failed during evaluation: {e}") from None
+
+    def _media(self, form: QueryForm, job: _Job) -> str:
+        media = job.formats[_FORMS.index(form)]
+        if media is None:
+            raise QueryError(406, not_acceptable_message(form))
+        return media
+
+    def _boolean(self, results: ox.QueryBoolean, job: _Job) -> tuple[Any, ...]:
+        media = self._media(QueryForm.BOOLEAN, job)
+        body = results.serialize(format=_RESULTS_FORMAT[media])
+        return ("ok", QueryForm.BOOLEAN.value, media, 1, body)
+
+    def _solutions(self, results: ox.QuerySolutions, job: _Job) -> tuple[Any, ...]:
+        # TSV is the one format whose lines are exactly header + rows (newlines in values are
+        # escaped), so counting newlines while pyoxigraph writes it enforces the cap exactly
+        # and stops evaluation early; other formats are converted from it, all in Rust.
+        media = self._media(QueryForm.SOLUTIONS, job)
+        writer = _CountingWriter(self.cap + 1)
+        try:
+            results.serialize(writer, format=ox.QueryResultsFormat.TSV)
+        except _RowCapExceeded:
+            raise QueryError(422, row_cap_message(self.cap, "rows")) from None
+        tsv = b"".join(writer.chunks)
+        rows = max(writer.lines - 1, 0)
+        if media == TSV:
+            return ("ok", QueryForm.SOLUTIONS.value, media, rows, tsv)
+        parsed = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+        body = parsed.serialize(format=_RESULTS_FORMAT[media])
+        return ("ok", QueryForm.SOLUTIONS.value, media, rows, body)
+
+    def _graph(self, results: ox.QueryTriples, job: _Job) -> tuple[Any, ...]:
+        media = self._media(QueryForm.GRAPH, job)
+        triples = list(itertools.islice(results, self.cap + 1))
+        if len(triples) > self.cap:
+            raise QueryError(422, row_cap_message(self.cap, "triples"))
+        prefixes = self.prefixes if media == TURTLE else None
+        body = ox.serialize(triples, format=_RDF_FORMAT[media], prefixes=prefixes)
+        return ("ok", QueryForm.GRAPH.value, media, len(triples), body)
+
+
+def not_acceptable_message(form: QueryForm) -> str:
+    offered = ", ".join(RESULT_FORMATS[form])
+    return f"none of the acceptable media types fits a {form.value} result; offered: {offered}"
+
+
+def row_cap_message(cap: int, unit: str) -> str:
+    return (
+        f"the result has more than {cap} {unit}, the limit of this endpoint; "
+        "use LIMIT and OFFSET to fetch it in pages"
+    )
+
+
+def _send_frame(sock: socket.socket, obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_HEADER.pack(len(data)))
+    sock.sendall(data)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            return None
+        got += n
+    return bytes(buf)
+
+
+def _load_store(spec: StoreSpec) -> tuple[ox.Store, dict[str | None, int]]:
+    store = ox.Store()
+    store.bulk_load(path=spec.register, format=ox.RdfFormat.N_TRIPLES)
+    counts: dict[str | None, int] = {}
+    for iri, path in spec.named_graphs:
+        store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(iri))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { %s }"
+    counts[None] = int(next(iter(store.query(count % "?s ?p ?o")))[0].value)
+    for iri, _ in spec.named_graphs:
+        pattern = f"GRAPH <{iri}> {{ ?s ?p ?o }}"
+        counts[iri] = int(next(iter(store.query(count % pattern)))[0].value)
+    return store, counts
+
+
+def _enter_network_sandbox() -> bool:
+    """Move this process into a new, empty network namespace (Linux; needs privilege)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.unshare(_CLONE_NEWNET) == 0
+
+
+def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
+    """Entry point of a query worker process: load, say ready, then answer jobs until EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if spec.memory_limit:
+        resource.setrlimit(resource.RLIMIT_AS, (spec.memory_limit, spec.memory_limit))
+    try:
+        store, counts = _load_store(spec)
+    except Exception as e:  # report why, then die: the parent logs it
+        _send_frame(conn, ("failed", f"{type(e).__name__}: {e}"))
+        return
+    sandboxed = spec.sandbox_network and _enter_network_sandbox()
+    _send_frame(conn, ("ready", counts, sandboxed))
+    evaluator = _Evaluator(store, spec)
+    while True:
+        header = _recv_exact(conn, _HEADER.size)
+        if header is None:
+            return
+        payload = _recv_exact(conn, _HEADER.unpack(header)[0])
+        if payload is None:
+            return
+        job: _Job = pickle.loads(payload)
+        try:
+            reply = evaluator.run(job)
+        except QueryError as e:
+            reply = ("error", e.status, e.message)
+        except MemoryError:
+            reply = ("error", 503, "the query needed more memory than a query worker may use")
+        except Exception as e:  # a bug, not bad input: report it as such
+            reply = ("error", 500, f"internal error while evaluating: {type(e).__name__}: {e}")
+        _send_frame(conn, reply)
+
+
+# ---------------------------------------------------------------------------- parent side
+
+
+def _mp_context(start_method: str | None) -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+    if method == "fork":
+        raise ValueError("query workers need 'spawn' or 'forkserver', not 'fork'")
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # workers fork with pyoxigraph and rdflib's SPARQL parser already imported
+        ctx.set_forkserver_preload(["kg.store", "rdflib.plugins.sparql.parser"])
+    return ctx
+
+
+class _Worker:
+    """The parent's handle on one query worker process."""
+
+    def __init__(self, process: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.process = process
+        self.reader = reader
+        self.writer = writer
+
+    async def read_frame(self) -> Any:
+        header = await self.reader.readexactly(_HEADER.size)
+        return pickle.loads(await self.reader.readexactly(_HEADER.unpack(header)[0]))
+
+    async def call(self, payload: bytes) -> Any:
+        self.writer.write(_HEADER.pack(len(payload)) + payload)
+        return await self.read_frame()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, ValueError, AttributeError):
+            self.process.kill()
+        self.writer.close()
+
+
+class _Pool:
+    """N workers; a job waits for an idle one, runs under the time limit, or kills it."""
+
+    def __init__(
+        self, spec: StoreSpec, size: int, time_limit: float, start_method: str | None
+    ) -> None:
+        self.spec = spec
+        self.size = size
+        self.time_limit = time_limit
+        self.start_timeout = 300.0
+        self._ctx = _mp_context(start_method)
+        self._idle: list[_Worker] = []
+        self._waiters: deque[asyncio.Future[_Worker]] = deque()
+        self._all: set[_Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.ready_info: tuple[dict[str | None, int], bool] | None = None
+        self.restarts = 0
+
+    async def start(self) -> None:
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        for w in workers:
+            self._release(w)
+
+    async def _spawn(self) -> _Worker:
+        loop = asyncio.get_running_loop()
+        parent_sock, child_sock = socket.socketpair()
+        process = self._ctx.Process(
+            target=_worker_main, args=(child_sock, self.spec), name="kg-query-worker", daemon=True
+        )
+        try:
+            await loop.run_in_executor(None, process.start)
+        finally:
+            child_sock.close()
+        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        worker = _Worker(process, reader, writer)
+        self._all.add(worker)
+        try:
+            async with asyncio.timeout(self.start_timeout):
+                hello = await worker.read_frame()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as e:
+            self._discard(worker)
+            raise RuntimeError(f"query worker did not start: {type(e).__name__}") from None
+        if hello[0] != "ready":
+            self._discard(worker)
+            raise RuntimeError(f"query worker could not load the release: {hello[1]}")
+        self.ready_info = (hello[1], hello[2])
+        if self.spec.sandbox_network and not hello[2]:
+            log.warning("query worker could not enter a network sandbox; relying on the parser")
+        return worker
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        self._all.discard(worker)
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, worker.process.join, 5.0)  # reap it off the event loop
+
+    def _release(self, worker: _Worker) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    async def _acquire(self) -> _Worker:
+        if self._idle:
+            return self._idle.pop()
+        fut: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            async with asyncio.timeout(self.time_limit):
+                return await fut
+        except TimeoutError:
+            if fut.done() and not fut.cancelled():
+                return fut.result()  # handed over just as time ran out: use it
+            raise QueryError(
+                503, f"all {self.size} query workers are busy; try again shortly"
+            ) from None
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._release(fut.result())
+            raise
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(fut)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._discard(worker)
+        self.restarts += 1
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._respawn())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _respawn(self) -> None:
+        delay = 0.2
+        while not self._closed:
+            try:
+                worker = await self._spawn()
+            except Exception:
+                log.exception("could not start a replacement query worker")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            if self._closed:
+                self._discard(worker)
+            else:
+                self._release(worker)
+            return
+
+    async def run(self, payload: bytes) -> Any:
+        if self._closed:
+            raise QueryError(503, "the query service is shutting down")
+        worker = await self._acquire()
+        try:
+            async with asyncio.timeout(self.time_limit):
+                reply = await worker.call(payload)
+        except TimeoutError:
+            self._replace(worker)
+            raise QueryError(
+                503,
+                f"the query ran longer than the time limit of {self.time_limit:g} s and was "
+                "stopped",
+            ) from None
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self._replace(worker)
+            raise QueryError(
+                503,
+                "the query worker died while evaluating this query (most likely it needed more "
+                "memory than allowed)",
+            ) from None
+        except BaseException:
+            self._replace(worker)  # state unknown: never reuse it
+            raise
+        self._release(worker)
+        return reply
+
+    async def close(self) -> None:
+        self._closed = True
+        for fut in self._waiters:
+            fut.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        loop = asyncio.get_running_loop()
+        workers = list(self._all)
+        self._all.clear()
+        self._idle.clear()
+        for w in workers:
+            w.kill()
+        await asyncio.gather(
+            *(loop.run_in_executor(None, w.process.join, 5.0) for w in workers),
+            return_exceptions=True,
+        )
+
+
+class _Lru:
+    """An LRU of serialised results, bounded by total body bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry = max_bytes // 8
+        self.bytes = 0
+        self._items: OrderedDict[tuple[Any, ...], QueryResult] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> QueryResult | None:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: tuple[Any, ...], item: QueryResult) -> None:
+        size = len(item.body) + len(key[0]) + 256
+        if size > self.max_entry or key in self._items:
+            return
+        self._items[key] = item
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            old_key, old = self._items.popitem(last=False)
+            self.bytes -= len(old.body) + len(old_key[0]) + 256
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class ServiceStats:
+    """Counters for /healthz and the benchmark."""
+
+    evaluations: int = 0
+    cache_hits: int = 0
+    coalesced: int = 0
+    errors: dict[int, int] = field(default_factory=dict)
+
+
+class QueryService:
+    """The one way into the store: size check, cache, and a pool of killable workers.
+
+    Use ``async with QueryService(...)`` or call ``start()`` / ``close()`` on the event loop
+    that will run the queries.
+    """
+
+    def __init__(
+        self,
+        spec: StoreSpec,
+        *,
+        workers: int | None = None,
+        time_limit: float = 5.0,
+        query_size_cap: int = 64 * 1024,
+        cache_bytes: int = 64 * 1024 * 1024,
+        start_method: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.time_limit = time_limit
+        self.row_cap = spec.row_cap
+        self.query_size_cap = query_size_cap
+        self._pool = _Pool(spec, workers or os.cpu_count() or 1, time_limit, start_method)
+        self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
+        self._forms: OrderedDict[tuple[Any, ...], QueryForm] = OrderedDict()
+        self._inflight: dict[tuple[Any, ...], asyncio.Task[QueryResult]] = {}
+        self.stats = ServiceStats()
+
+    @classmethod
+    def from_release(cls, release_dir: Path, settings: Settings) -> QueryService:
+        """A service over `<release_dir>/register.nt` (+ settings.named_graphs)."""
+        return cls(
+            StoreSpec.from_release(release_dir, settings),
+            workers=settings.workers,
+            time_limit=settings.time_limit,
+            query_size_cap=settings.query_size_cap,
+            cache_bytes=settings.cache_bytes,
+        )
+
+    @property
+    def workers(self) -> int:
+        return self._pool.size
+
+    @property
+    def triple_counts(self) -> Mapping[str | None, int]:
+        """Triples per graph (None: the default graph), as the workers loaded them."""
+        return self._pool.ready_info[0] if self._pool.ready_info else {}
+
+    @property
+    def network_sandboxed(self) -> bool:
+        return bool(self._pool.ready_info and self._pool.ready_info[1])
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "workers": self._pool.size,
+            "idle_workers": len(self._pool._idle),
+            "worker_restarts": self._pool.restarts,
+            "evaluations": self.stats.evaluations,
+            "cache_hits": self.stats.cache_hits,
+            "cached_responses": len(self._cache) if self._cache else 0,
+        }
+
+    async def start(self) -> None:
+        await self._pool.start()
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def __aenter__(self) -> QueryService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def execute(
+        self,
+        query: str,
+        *,
+        dataset: Dataset | None = None,
+        formats: Mapping[QueryForm, str | None] | None = None,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> QueryResult:
+        """Evaluate `query` and serialise its result.
+
+        `formats` gives, per query form, the media type to write (one of RESULT_FORMATS) or
+        None when the caller accepts no format for that form (a query of that form is then a
+        406). Raises QueryError for every expected problem.
+        """
+        text = query.strip()
+        check_query_size(text, self.query_size_cap)
+        if not text:
+            raise QueryError(400, "the query is empty")
+        if dataset is not None and dataset.given:
+            dataset.check()
+        else:
+            dataset = None
+        fmts = tuple((formats or DEFAULT_FORMATS).get(form) for form in _FORMS)
+        for form, media in zip(_FORMS, fmts, strict=True):
+            if media is not None and media not in RESULT_FORMATS[form]:
+                raise ValueError(f"{media} is not a format for {form.value} results")
+        bound = tuple(sorted((bindings or {}).items()))
+        base = (text, dataset, tuple((name, str(term)) for name, term in bound))
+        cacheable = self._cache is not None and not _NONDETERMINISTIC.search(text)
+        form = self._forms.get(base)
+        if form is not None:
+            media = fmts[_FORMS.index(form)]
+            if media is None:
+                raise QueryError(406, not_acceptable_message(form))
+            if cacheable:
+                hit = self._cache.get((*base, media))  # type: ignore[union-attr]
+                if hit is not None:
+                    self.stats.cache_hits += 1
+                    return hit
+        flight = (*base, fmts)
+        task = self._inflight.get(flight)
+        if task is None:
+            job = _Job(text, dataset, fmts, bound)
+            task = asyncio.ensure_future(self._evaluate(job, base, cacheable))
+            self._inflight[flight] = task
+            task.add_done_callback(lambda t: self._settle(flight, t))
+        else:
+            self.stats.coalesced += 1
+        return await asyncio.shield(task)
+
+    def _settle(self, flight: tuple[Any, ...], task: asyncio.Task[QueryResult]) -> None:
+        self._inflight.pop(flight, None)
+        if not task.cancelled() and task.exception() is not None:
+            status = getattr(task.exception(), "status", 500)
+            self.stats.errors[status] = self.stats.errors.get(status, 0) + 1
+
+    async def _evaluate(self, job: _Job, base: tuple[Any, ...], cacheable: bool) -> QueryResult:
+        self.stats.evaluations += 1
+        reply = await self._pool.run(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        if reply[0] == "error":
+            raise QueryError(reply[1], reply[2])
+        _, form_value, media, rows, body = reply
+        result = QueryResult(QueryForm(form_value), media, body, rows)
+        self._forms[base] = result.form
+        if len(self._forms) > 50_000:
+            self._forms.popitem(last=False)
+        if cacheable:
+            self._cache.put((*base, media), result)  # type: ignore[union-attr]
+        return result
+
+
+# ---------------------------------------------------------------------------- repository
+
+_REPOSITORY_FORMATS: dict[QueryForm, str | None] = {
+    QueryForm.SOLUTIONS: TSV,
+    QueryForm.BOOLEAN: SPARQL_JSON,
+    QueryForm.GRAPH: N_TRIPLES,
+}
+
+
+class Repository:
+    """What HTML pages and search need from the store, as terms rather than bytes.
+
+    Every call goes through the same QueryService as the public endpoint (same limits, same
+    cache), so a page can never run a query the endpoint would refuse. Terms are pyoxigraph
+    terms (NamedNode, Literal, BlankNode). `bindings` pre-bind variables by name (SEP-0007
+    substitution, as pyoxigraph does it): a bound variable must be in the SELECT projection,
+    so write ``SELECT * WHERE``, or list it.
+    """
+
+    def __init__(self, service: QueryService) -> None:
+        self._service = service
+
+    async def select(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[dict[str, Term]]:
+        """Rows of a SELECT query, each a {variable name: term} dict without unbound ones."""
+        result = await self._run(query, bindings, QueryForm.SOLUTIONS)
+        solutions = ox.parse_query_results(result.body, ox.QueryResultsFormat.TSV)
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        return [
+            {name: term for name, term in zip(names, row, strict=True) if term is not None}
+            for row in solutions  # type: ignore[union-attr]
+        ]
+
+    async def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
+        """The answer of an ASK query."""
+        result = await self._run(query, bindings, QueryForm.BOOLEAN)
+        return bool(ox.parse_query_results(result.body, ox.QueryResultsFormat.JSON))
+
+    async def construct(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[ox.Triple]:
+        """The triples of a CONSTRUCT (or DESCRIBE) query."""
+        result = await self._run(query, bindings, QueryForm.GRAPH)
+        return [q.triple for q in ox.parse(result.body, ox.RdfFormat.N_TRIPLES)]
+
+    async def describe(self, iri: str) -> list[ox.Triple]:
+        """The store's description of one resource (pyoxigraph's DESCRIBE)."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError as e:
+            raise QueryError(400, f"{iri!r} is not an IRI: {e}") from None
+        return await self.construct(f"DESCRIBE <{node.value}>")
+
+    async def _run(
+        self, query: str, bindings: Mapping[str, Term] | None, form: QueryForm
+    ) -> QueryResult:
+        result = await self._service.execute(query, formats=_REPOSITORY_FORMATS, bindings=bindings)
+        if result.form is not form:
+            raise QueryError(400, f"expected a query with a {form.value} result")
+        return result

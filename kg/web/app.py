@@ -1,0 +1,67 @@
+"""The web application: one FastAPI app over one release folder.
+
+Why a factory: the app is built from a release folder and settings, never from globals, so a
+test can start as many servers as it needs (e.g. one with extra named graphs) and uvicorn's
+worker processes can each build their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.templating import Jinja2Templates
+
+from kg.settings import Settings
+from kg.store import QueryError, QueryService, Repository
+from kg.web import sparql
+
+
+def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
+    """The app serving `release_dir`; its query workers start and stop with the app's lifespan.
+
+    On ``app.state``: ``settings``, ``release_dir``, ``query_service`` (kg.store.QueryService),
+    ``repository`` (kg.store.Repository, for pages that need data) and ``templates``
+    (Jinja2, over settings.templates_dir).
+    """
+    settings = settings or Settings()
+    release_dir = Path(release_dir)
+    service = QueryService.from_release(release_dir, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.close()
+
+    app = FastAPI(
+        title="Register of Order No. 1042",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.release_dir = release_dir
+    app.state.query_service = service
+    app.state.repository = Repository(service)
+    app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+    app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
+    app.include_router(sparql.router)
+    app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
+    return app
+
+
+async def _query_error(request: Request, exc: QueryError) -> Response:
+    """Any route may raise QueryError: it becomes its status with a plain-text message."""
+    return sparql.error_response(exc)
+
+
+async def _healthz(request: Request) -> JSONResponse:
+    """Liveness for load balancers and tests: 200 once the query workers are up."""
+    return JSONResponse({"status": "ok", **request.app.state.query_service.health()})

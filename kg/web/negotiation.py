@@ -1,0 +1,97 @@
+"""HTTP content negotiation: pick one of the formats a route offers from an Accept header.
+
+Why our own: the rules are short (RFC 9110 section 12.5.1) and every route needs the same
+answer to the same header, so the parse is cached per header string and costs nothing on
+hot paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRange:
+    """One element of an Accept header, e.g. ``text/*;q=0.5``."""
+
+    type: str
+    subtype: str
+    q: float
+
+    def specificity(self, media_type: str) -> int:
+        """How specifically this range matches `media_type`: 2 exact, 1 type/*, 0 */*, -1 no."""
+        kind, _, sub = media_type.partition("/")
+        if self.type == "*":
+            return 0
+        if self.type != kind:
+            return -1
+        if self.subtype == "*":
+            return 1
+        return 2 if self.subtype == sub else -1
+
+
+def _parse_q(value: str) -> float | None:
+    try:
+        q = float(value)
+    except ValueError:
+        return None
+    return q if 0.0 <= q <= 1.0 else None
+
+
+@lru_cache(maxsize=256)
+def parse_accept(header: str | None) -> tuple[MediaRange, ...]:
+    """The media ranges of an Accept header; malformed elements are skipped, not fatal."""
+    if not header:
+        return ()
+    ranges: list[MediaRange] = []
+    for element in header.split(","):
+        parts = [p.strip() for p in element.split(";")]
+        kind, slash, sub = parts[0].lower().partition("/")
+        if not slash or not kind or not sub or (kind == "*" and sub != "*"):
+            continue
+        q: float | None = 1.0
+        for param in parts[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                q = _parse_q(value.strip())
+                break  # parameters after q are accept-extensions, not media type parameters
+        if q is None:
+            continue
+        ranges.append(MediaRange(kind, sub, q))
+    return tuple(ranges)
+
+
+def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
+    """The q-value the client gives `media_type`: that of the most specific matching range."""
+    best_specificity, best_q = -1, 0.0
+    for r in ranges:
+        s = r.specificity(media_type)
+        if s < 0:
+            continue
+        if s > best_specificity or (s == best_specificity and r.q > best_q):
+            best_specificity, best_q = s, r.q
+    return best_q
+
+
+@lru_cache(maxsize=1024)
+def _choose(header: str | None, offers: tuple[str, ...]) -> str | None:
+    ranges = parse_accept(header)
+    if not ranges:
+        return offers[0] if offers else None
+    best, best_q = None, 0.0
+    for offer in offers:  # offers are in server preference order: ties keep the earlier one
+        q = quality(ranges, offer)
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+def choose(header: str | None, offers: Sequence[str]) -> str | None:
+    """The offered media type the client prefers, or None when it accepts none of them.
+
+    A missing or empty (or wholly malformed) Accept header accepts anything, so the first
+    offer, the server's default, wins.
+    """
+    return _choose(header, tuple(offers))

@@ -1,0 +1,103 @@
+"""Run the web app under uvicorn.
+
+Why uvicorn is started by import string: with more than one HTTP worker process uvicorn
+imports the app in each of them, so the release folder and settings travel as JSON in one
+environment variable and `app_from_env` rebuilds the app there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from kg.settings import ENV_VAR, Settings
+from kg.web.app import create_app
+
+
+def _fastest(module: str, fallback: str) -> str:
+    return module if importlib.util.find_spec(module) is not None else fallback
+
+
+def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settings: Any) -> None:
+    """Serve `release_dir` on host:port until interrupted; `settings` are kg.settings.Settings."""
+    resolved = Settings.from_mapping(settings)
+    os.environ[ENV_VAR] = json.dumps(
+        {
+            "release_dir": str(Path(release_dir).resolve()),
+            "settings": json.loads(resolved.to_json()),
+        }
+    )
+    uvicorn.run(
+        "kg.web.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=resolved.http_workers,
+        loop=_fastest("uvloop", "asyncio"),
+        http=_fastest("httptools", "h11"),
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        timeout_keep_alive=30,
+        backlog=2048,
+    )
+
+
+def app_from_env() -> FastAPI:
+    """The app described by the environment variable `serve` sets (uvicorn factory)."""
+    config = json.loads(os.environ[ENV_VAR])
+    return create_app(Path(config["release_dir"]), Settings.from_mapping(config["settings"]))
+
+
+def _named_graph(text: str) -> tuple[str, str]:
+    iri, sep, path = text.partition("=")
+    if not sep or not iri or not path:
+        raise argparse.ArgumentTypeError("expected IRI=PATH")
+    return iri, path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m kg.web.server RELEASE_DIR [options]` (what `kg serve` does)."""
+    defaults = Settings()
+    p = argparse.ArgumentParser(prog="python -m kg.web.server", description=main.__doc__)
+    p.add_argument("release_dir", type=Path)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--base-iri", default=defaults.base_iri)
+    p.add_argument(
+        "--time-limit", type=float, default=defaults.time_limit, help="seconds per query"
+    )
+    p.add_argument("--row-cap", type=int, default=defaults.row_cap)
+    p.add_argument("--query-size-cap", type=int, default=defaults.query_size_cap, help="bytes")
+    p.add_argument("--workers", type=int, default=defaults.workers, help="query worker processes")
+    p.add_argument("--http-workers", type=int, default=defaults.http_workers)
+    p.add_argument("--cache-bytes", type=int, default=defaults.cache_bytes)
+    p.add_argument(
+        "--named-graph", type=_named_graph, action="append", default=[], metavar="IRI=PATH"
+    )
+    a = p.parse_args(argv)
+    serve(
+        a.release_dir,
+        host=a.host,
+        port=a.port,
+        base_iri=a.base_iri,
+        time_limit=a.time_limit,
+        row_cap=a.row_cap,
+        query_size_cap=a.query_size_cap,
+        workers=a.workers,
+        http_workers=a.http_workers,
+        cache_bytes=a.cache_bytes,
+        named_graphs=dict(a.named_graph),
+    )
+
+
+if __name__ == "__main__":
+    main()

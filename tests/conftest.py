@@ -1,0 +1,127 @@
+"""Shared fixtures: real servers on 127.0.0.1, each `python -m kg.web.server` in a subprocess.
+
+Why subprocesses: the tests talk HTTP to the same program a user runs (uvicorn, lifespan,
+query worker processes), not to an in-process test client.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_RELEASE = ROOT / "tests" / "fixtures" / "release-mini"
+#: The main test server's time limit: short, so the runaway test is quick.
+TEST_TIME_LIMIT = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    """A server subprocess and where it listens."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.base_url}/sparql"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> RunningServer:
+    """Start `python -m kg.web.server` on a free loopback port and wait until /healthz answers."""
+    log_path = log_dir / "server.log"
+    for _attempt in range(3):  # a free port can be taken between probing and binding
+        port = free_port()
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "kg.web.server",
+                    str(release_dir),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    *args,
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+        server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        stop_server(server)
+        if "address already in use" not in server.log().lower():
+            break
+    raise RuntimeError(f"server did not start:\n{server.log()}")
+
+
+def stop_server(server: RunningServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def fixture_release() -> Path:
+    """A small release folder (a slice of the register as N-Triples) for server tests."""
+    return FIXTURE_RELEASE
+
+
+@pytest.fixture(scope="session")
+def launch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RunningServer]]:
+    """Start more servers: ``launch(release_dir, [args])``; all stop at the end of the session."""
+    started: list[RunningServer] = []
+
+    def _launch(release_dir: Path, args: Sequence[str] = ()) -> RunningServer:
+        running = start_server(release_dir, tmp_path_factory.mktemp("server"), args)
+        started.append(running)
+        return running
+
+    yield _launch
+    for running in started:
+        stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def server(launch: Callable[..., RunningServer]) -> RunningServer:
+    """The fixture release served with a 2 s time limit and two query workers."""
+    return launch(FIXTURE_RELEASE, ["--time-limit", str(TEST_TIME_LIMIT), "--workers", "2"])
+
+
+@pytest.fixture(scope="session")
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        yield client
