@@ -38,10 +38,12 @@ class Settings:
     row_cap: int = 10_000
     #: Largest accepted query text, in bytes of UTF-8.
     query_size_cap: int = 64 * 1024
-    #: Query worker processes (each holds its own copy of the release in memory).
+    #: Query worker processes per HTTP worker (each holds its own copy of the release).
     workers: int = field(default_factory=_cpu_count)
-    #: uvicorn worker processes answering HTTP; each has its own pool of query workers.
-    http_workers: int = 1
+    #: uvicorn worker processes answering HTTP, each with its own pool of query workers and
+    #: its own response cache. Two use both cores of a small machine for the HTTP side, which
+    #: is where a cached or cheap query spends its time (see bench/sparql.py).
+    http_workers: int = field(default_factory=lambda: min(2, _cpu_count()))
     #: Bytes of serialised responses kept in the in-memory LRU cache (0 disables it).
     cache_bytes: int = 64 * 1024 * 1024
     #: Address-space limit of one query worker in bytes (None: no limit); a query that needs

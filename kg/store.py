@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import ctypes
 import enum
+import functools
 import itertools
 import logging
 import multiprocessing
@@ -51,7 +52,7 @@ from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -88,8 +89,33 @@ RESULT_FORMATS: dict[QueryForm, tuple[str, ...]] = {
     QueryForm.BOOLEAN: (SPARQL_JSON, SPARQL_XML),
     QueryForm.GRAPH: (TURTLE, N_TRIPLES, JSON_LD, RDF_XML),
 }
-DEFAULT_FORMATS: dict[QueryForm, str | None] = {f: RESULT_FORMATS[f][0] for f in QueryForm}
-_FORMS = tuple(QueryForm)
+
+
+class Formats(NamedTuple):
+    """The media type to write for each query form, or None where the caller accepts none.
+
+    A query whose form has None is answered with 406. Field names are QueryForm values.
+    """
+
+    solutions: str | None = SPARQL_JSON
+    boolean: str | None = SPARQL_JSON
+    graph: str | None = TURTLE
+
+    def for_form(self, form: QueryForm) -> str | None:
+        return getattr(self, form.value)  # type: ignore[no-any-return]
+
+
+DEFAULT_FORMATS = Formats()
+
+
+@functools.lru_cache(maxsize=256)
+def _checked(formats: Formats) -> Formats:
+    for form in QueryForm:
+        media = formats.for_form(form)
+        if media is not None and media not in RESULT_FORMATS[form]:
+            raise ValueError(f"{media} is not a format for {form.value} results")
+    return formats
+
 
 _RESULTS_FORMAT = {
     SPARQL_JSON: ox.QueryResultsFormat.JSON,
@@ -216,6 +242,7 @@ def check_query_size(query: str, cap: int) -> None:
 _HEADER = struct.Struct("!Q")
 _CLONE_NEWNET = 0x40000000
 _NONDETERMINISTIC = re.compile(r"\b(?:rand|now|uuid|struuid|bnode)\s*\(", re.IGNORECASE)
+_NONDETERMINISTIC_HINTS = ("rand", "now", "uuid", "bnode")
 _READ_ONLY = (
     "this endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, "
     "ADD, MOVE, COPY) is not accepted"
@@ -230,7 +257,7 @@ _NO_SERVICE = (
 class _Job:
     query: str
     dataset: Dataset | None
-    formats: tuple[str | None, ...]  # per QueryForm, in _FORMS order
+    formats: Formats
     bindings: tuple[tuple[str, Term], ...] = ()
 
 
@@ -364,7 +391,7 @@ class _Evaluator:
             raise QueryError(400, f"the query failed during evaluation: {e}") from None
 
     def _media(self, form: QueryForm, job: _Job) -> str:
-        media = job.formats[_FORMS.index(form)]
+        media = job.formats.for_form(form)
         if media is None:
             raise QueryError(406, not_acceptable_message(form))
         return media
@@ -501,26 +528,76 @@ def _mp_context(start_method: str | None) -> multiprocessing.context.BaseContext
     return ctx
 
 
+class _Channel(asyncio.Protocol):
+    """The parent's end of a worker's socket: length-prefixed frames in, futures out.
+
+    A bare Protocol rather than asyncio streams: one callback per chunk and one future per
+    reply keeps the per-query cost of the process hop small.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._frames: deque[bytes] = deque()
+        self._waiter: asyncio.Future[bytes] | None = None
+        self._lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buffer
+        buf += data
+        while len(buf) >= _HEADER.size:
+            size = _HEADER.unpack_from(buf)[0]
+            end = _HEADER.size + size
+            if len(buf) < end:
+                return
+            frame = bytes(buf[_HEADER.size : end])
+            del buf[:end]
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(frame)
+            else:
+                self._frames.append(frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(ConnectionError("query worker connection lost"))
+
+    async def read(self) -> Any:
+        if self._frames:
+            return pickle.loads(self._frames.popleft())
+        if self._lost:
+            raise ConnectionError("query worker connection lost")
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            return pickle.loads(await self._waiter)
+        finally:
+            self._waiter = None
+
+    def write(self, payload: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(_HEADER.pack(len(payload)) + payload)
+
+
 class _Worker:
     """The parent's handle on one query worker process."""
 
-    def __init__(self, process: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(self, process: Any, channel: _Channel) -> None:
         self.process = process
-        self.reader = reader
-        self.writer = writer
-
-    async def read_frame(self) -> Any:
-        header = await self.reader.readexactly(_HEADER.size)
-        return pickle.loads(await self.reader.readexactly(_HEADER.unpack(header)[0]))
+        self.channel = channel
 
     async def call(self, payload: bytes) -> Any:
-        self.writer.write(_HEADER.pack(len(payload)) + payload)
-        return await self.read_frame()
+        self.channel.write(payload)
+        return await self.channel.read()
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, ValueError, AttributeError):
             self.process.kill()
-        self.writer.close()
+        if self.channel.transport is not None:
+            self.channel.transport.close()
 
 
 class _Pool:
@@ -542,6 +619,10 @@ class _Pool:
         self.ready_info: tuple[dict[str | None, int], bool] | None = None
         self.restarts = 0
 
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
     async def start(self) -> None:
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         for w in workers:
@@ -557,13 +638,13 @@ class _Pool:
             await loop.run_in_executor(None, process.start)
         finally:
             child_sock.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
-        worker = _Worker(process, reader, writer)
+        _, channel = await loop.create_unix_connection(_Channel, sock=parent_sock)
+        worker = _Worker(process, channel)
         self._all.add(worker)
         try:
             async with asyncio.timeout(self.start_timeout):
-                hello = await worker.read_frame()
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as e:
+                hello = await channel.read()
+        except (TimeoutError, ConnectionError) as e:
             self._discard(worker)
             raise RuntimeError(f"query worker did not start: {type(e).__name__}") from None
         if hello[0] != "ready":
@@ -649,7 +730,7 @@ class _Pool:
                 f"the query ran longer than the time limit of {self.time_limit:g} s and was "
                 "stopped",
             ) from None
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except ConnectionError:
             self._replace(worker)
             raise QueryError(
                 503,
@@ -657,7 +738,7 @@ class _Pool:
                 "memory than allowed)",
             ) from None
         except BaseException:
-            self._replace(worker)  # state unknown: never reuse it
+            self._replace(worker)  # e.g. cancelled mid-query: its state is unknown, never reuse
             raise
         self._release(worker)
         return reply
@@ -709,6 +790,14 @@ class _Lru:
         return len(self._items)
 
 
+def _deterministic(text: str) -> bool:
+    """False when the query may call RAND, NOW, UUID, STRUUID or BNODE (conservatively)."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _NONDETERMINISTIC_HINTS):
+        return True  # the common case, decided by C-speed substring tests
+    return _NONDETERMINISTIC.search(text) is None
+
+
 @dataclass(slots=True)
 class ServiceStats:
     """Counters for /healthz and the benchmark."""
@@ -742,8 +831,9 @@ class QueryService:
         self.query_size_cap = query_size_cap
         self._pool = _Pool(spec, workers or os.cpu_count() or 1, time_limit, start_method)
         self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
-        self._forms: OrderedDict[tuple[Any, ...], QueryForm] = OrderedDict()
-        self._inflight: dict[tuple[Any, ...], asyncio.Task[QueryResult]] = {}
+        # per (query, dataset, bindings): [form once known, cacheable]
+        self._known: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[QueryResult]] = {}
         self.stats = ServiceStats()
 
     @classmethod
@@ -773,7 +863,7 @@ class QueryService:
     def health(self) -> dict[str, Any]:
         return {
             "workers": self._pool.size,
-            "idle_workers": len(self._pool._idle),
+            "idle_workers": self._pool.idle,
             "worker_restarts": self._pool.restarts,
             "evaluations": self.stats.evaluations,
             "cache_hits": self.stats.cache_hits,
@@ -798,14 +888,12 @@ class QueryService:
         query: str,
         *,
         dataset: Dataset | None = None,
-        formats: Mapping[QueryForm, str | None] | None = None,
+        formats: Formats = DEFAULT_FORMATS,
         bindings: Mapping[str, Term] | None = None,
     ) -> QueryResult:
-        """Evaluate `query` and serialise its result.
+        """Evaluate `query` and serialise its result in the format `formats` gives its form.
 
-        `formats` gives, per query form, the media type to write (one of RESULT_FORMATS) or
-        None when the caller accepts no format for that form (a query of that form is then a
-        406). Raises QueryError for every expected problem.
+        Raises QueryError for every expected problem (see the module docstring).
         """
         text = query.strip()
         check_query_size(text, self.query_size_cap)
@@ -815,16 +903,15 @@ class QueryService:
             dataset.check()
         else:
             dataset = None
-        fmts = tuple((formats or DEFAULT_FORMATS).get(form) for form in _FORMS)
-        for form, media in zip(_FORMS, fmts, strict=True):
-            if media is not None and media not in RESULT_FORMATS[form]:
-                raise ValueError(f"{media} is not a format for {form.value} results")
-        bound = tuple(sorted((bindings or {}).items()))
-        base = (text, dataset, tuple((name, str(term)) for name, term in bound))
-        cacheable = self._cache is not None and not _NONDETERMINISTIC.search(text)
-        form = self._forms.get(base)
+        formats = _checked(formats)
+        bound = tuple(sorted(bindings.items())) if bindings else ()
+        base = (text, dataset, tuple((n, str(t)) for n, t in bound)) if bound else (text, dataset)
+        known = self._known.get(base)
+        if known is None:
+            known = [None, self._cache is not None and _deterministic(text)]
+        form, cacheable = known
         if form is not None:
-            media = fmts[_FORMS.index(form)]
+            media = formats.for_form(form)
             if media is None:
                 raise QueryError(406, not_acceptable_message(form))
             if cacheable:
@@ -832,45 +919,55 @@ class QueryService:
                 if hit is not None:
                     self.stats.cache_hits += 1
                     return hit
-        flight = (*base, fmts)
-        task = self._inflight.get(flight)
-        if task is None:
-            job = _Job(text, dataset, fmts, bound)
-            task = asyncio.ensure_future(self._evaluate(job, base, cacheable))
-            self._inflight[flight] = task
-            task.add_done_callback(lambda t: self._settle(flight, t))
-        else:
+        flight = (*base, formats)
+        pending = self._inflight.get(flight)
+        if pending is not None:  # the same request is being evaluated: share its answer
             self.stats.coalesced += 1
-        return await asyncio.shield(task)
+            return await asyncio.shield(pending)
+        pending = asyncio.get_running_loop().create_future()
+        self._inflight[flight] = pending
+        try:
+            result = await self._evaluate(_Job(text, dataset, formats, bound), base, known)
+        except BaseException as e:
+            self._settle(flight, pending, e)
+            raise
+        self._settle(flight, pending, result)
+        return result
 
-    def _settle(self, flight: tuple[Any, ...], task: asyncio.Task[QueryResult]) -> None:
-        self._inflight.pop(flight, None)
-        if not task.cancelled() and task.exception() is not None:
-            status = getattr(task.exception(), "status", 500)
-            self.stats.errors[status] = self.stats.errors.get(status, 0) + 1
+    def _settle(
+        self, flight: tuple[Any, ...], pending: asyncio.Future[QueryResult], outcome: Any
+    ) -> None:
+        del self._inflight[flight]
+        if isinstance(outcome, QueryResult):
+            pending.set_result(outcome)
+            return
+        if isinstance(outcome, QueryError):
+            self.stats.errors[outcome.status] = self.stats.errors.get(outcome.status, 0) + 1
+        if not isinstance(outcome, Exception):  # the evaluating request was cancelled
+            outcome = QueryError(503, "the evaluation of this query was interrupted; try again")
+        pending.set_exception(outcome)
+        pending.exception()  # mark it retrieved: nobody else may be waiting
 
-    async def _evaluate(self, job: _Job, base: tuple[Any, ...], cacheable: bool) -> QueryResult:
+    async def _evaluate(self, job: _Job, base: tuple[Any, ...], known: list[Any]) -> QueryResult:
         self.stats.evaluations += 1
         reply = await self._pool.run(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
         if reply[0] == "error":
             raise QueryError(reply[1], reply[2])
         _, form_value, media, rows, body = reply
         result = QueryResult(QueryForm(form_value), media, body, rows)
-        self._forms[base] = result.form
-        if len(self._forms) > 50_000:
-            self._forms.popitem(last=False)
-        if cacheable:
+        if known[0] is None:
+            known[0] = result.form
+            self._known[base] = known
+            if len(self._known) > 50_000:
+                self._known.popitem(last=False)
+        if known[1]:
             self._cache.put((*base, media), result)  # type: ignore[union-attr]
         return result
 
 
 # ---------------------------------------------------------------------------- repository
 
-_REPOSITORY_FORMATS: dict[QueryForm, str | None] = {
-    QueryForm.SOLUTIONS: TSV,
-    QueryForm.BOOLEAN: SPARQL_JSON,
-    QueryForm.GRAPH: N_TRIPLES,
-}
+_REPOSITORY_FORMATS = Formats(solutions=TSV, boolean=SPARQL_JSON, graph=N_TRIPLES)
 
 
 class Repository:

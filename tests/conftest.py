@@ -117,8 +117,10 @@ def launch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., R
 
 @pytest.fixture(scope="session")
 def server(launch: Callable[..., RunningServer]) -> RunningServer:
-    """The fixture release served with a 2 s time limit and two query workers."""
-    return launch(FIXTURE_RELEASE, ["--time-limit", str(TEST_TIME_LIMIT), "--workers", "2"])
+    """The fixture release with a 2 s time limit, in one HTTP process with two query workers
+    (one process, so /healthz counters describe every request the tests send)."""
+    args = ["--time-limit", str(TEST_TIME_LIMIT), "--workers", "2", "--http-workers", "1"]
+    return launch(FIXTURE_RELEASE, args)
 
 
 @pytest.fixture(scope="session")

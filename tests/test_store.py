@@ -21,6 +21,7 @@ from kg.store import (
     SPARQL_JSON,
     TURTLE,
     Dataset,
+    Formats,
     QueryError,
     QueryForm,
     QueryService,
@@ -92,7 +93,7 @@ def test_results_are_cached_as_bytes(running: Running) -> None:
     hits = running.service.stats.cache_hits
     again = running.run(running.service.execute("  " + query + "\n"))
     assert again is first and running.service.stats.cache_hits == hits + 1
-    as_csv = running.run(running.service.execute(query, formats={QueryForm.SOLUTIONS: CSV}))
+    as_csv = running.run(running.service.execute(query, formats=Formats(solutions=CSV)))
     assert as_csv.media_type == CSV and as_csv.body != first.body
     random = "SELECT (RAND() AS ?r) WHERE {}"
     a = running.run(running.service.execute(random))
@@ -106,11 +107,7 @@ def test_formats_and_forms(running: Running) -> None:
     r = running.run(running.service.execute("ASK {}"))
     assert r.form is QueryForm.BOOLEAN and r.media_type == SPARQL_JSON
     with pytest.raises(QueryError) as e:
-        running.run(
-            running.service.execute(
-                "ASK {}", formats={QueryForm.SOLUTIONS: CSV, QueryForm.BOOLEAN: None}
-            )
-        )
+        running.run(running.service.execute("ASK {}", formats=Formats(solutions=CSV, boolean=None)))
     assert e.value.status == 406
 
 
