@@ -442,21 +442,25 @@ def row_cap_message(cap: int, unit: str) -> str:
 
 
 def _send_frame(sock: socket.socket, obj: object) -> None:
+    """Header and body in one system call where the socket takes them whole."""
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_HEADER.pack(len(data)))
-    sock.sendall(data)
+    header = _HEADER.pack(len(data))
+    sent = sock.sendmsg([header, data])
+    if sent < len(header) + len(data):
+        rest = (header + data)[sent:]
+        sock.sendall(rest)
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
-    buf = bytearray(size)
-    view = memoryview(buf)
-    got = 0
-    while got < size:
-        n = sock.recv_into(view[got:])
-        if n == 0:
-            return None
-        got += n
-    return bytes(buf)
+def _read_frame(stream: Any) -> Any | None:
+    """The next pickled frame from a buffered reader, or None at end of stream."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    size = _HEADER.unpack(header)[0]
+    payload = stream.read(size)
+    if len(payload) < size:
+        return None
+    return pickle.loads(payload)
 
 
 def _load_store(spec: StoreSpec) -> tuple[ox.Store, dict[str | None, int]]:
@@ -494,14 +498,11 @@ def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
     sandboxed = spec.sandbox_network and _enter_network_sandbox()
     _send_frame(conn, ("ready", counts, sandboxed))
     evaluator = _Evaluator(store, spec)
+    stream = conn.makefile("rb", buffering=1 << 16)  # one recv usually brings a whole job
     while True:
-        header = _recv_exact(conn, _HEADER.size)
-        if header is None:
+        job: _Job | None = _read_frame(stream)
+        if job is None:
             return
-        payload = _recv_exact(conn, _HEADER.unpack(header)[0])
-        if payload is None:
-            return
-        job: _Job = pickle.loads(payload)
         try:
             reply = evaluator.run(job)
         except QueryError as e:

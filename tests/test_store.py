@@ -163,3 +163,17 @@ def test_refuse_federated(query: str, refused: bool) -> None:
         assert e.value.status == 403
     else:
         refuse_federated(query)
+
+
+def test_a_query_over_the_memory_limit_kills_only_its_worker(fixture_release: Path) -> None:
+    settings = Settings(workers=1, time_limit=20, worker_memory_limit=512 * 2**20, cache_bytes=0)
+    r = Running(QueryService.from_release(fixture_release, settings))
+    try:
+        hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?d ?g LIMIT 1"
+        with pytest.raises(QueryError) as e:
+            r.run(r.service.execute(hungry))
+        assert e.value.status == 503 and "memory" in e.value.message
+        assert r.run(r.service.execute("ASK {}")).body == b'{"head":{},"boolean":true}'
+        assert r.service.health()["worker_restarts"] == 1
+    finally:
+        r.close()
