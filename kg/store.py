@@ -799,6 +799,10 @@ def _deterministic(text: str) -> bool:
     return _NONDETERMINISTIC.search(text) is None
 
 
+#: Text of the queries whose result form is remembered (which makes them cacheable).
+_KNOWN_QUERY_BYTES = 16 * 1024 * 1024
+
+
 @dataclass(slots=True)
 class ServiceStats:
     """Counters for /healthz and the benchmark."""
@@ -832,8 +836,9 @@ class QueryService:
         self.query_size_cap = query_size_cap
         self._pool = _Pool(spec, workers or os.cpu_count() or 1, time_limit, start_method)
         self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
-        # per (query, dataset, bindings): [form once known, cacheable]
+        # per (query, dataset, bindings): [form once known, cacheable]; bounded by text bytes
         self._known: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        self._known_bytes = 0
         self._inflight: dict[tuple[Any, ...], asyncio.Future[QueryResult]] = {}
         self.stats = ServiceStats()
 
@@ -910,6 +915,8 @@ class QueryService:
         known = self._known.get(base)
         if known is None:
             known = [None, self._cache is not None and _deterministic(text)]
+        else:
+            self._known.move_to_end(base)
         form, cacheable = known
         if form is not None:
             media = formats.for_form(form)
@@ -959,8 +966,10 @@ class QueryService:
         if known[0] is None:
             known[0] = result.form
             self._known[base] = known
-            if len(self._known) > 50_000:
-                self._known.popitem(last=False)
+            self._known_bytes += len(base[0])
+            while self._known_bytes > _KNOWN_QUERY_BYTES:
+                old, _ = self._known.popitem(last=False)
+                self._known_bytes -= len(old[0])
         if known[1]:
             self._cache.put((*base, media), result)  # type: ignore[union-attr]
         return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -213,7 +213,6 @@ def _parse_pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-@lru_cache(maxsize=1024)
 def _query_string_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
     try:
         text = raw.decode("ascii")
@@ -222,8 +221,13 @@ def _query_string_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(_parse_pairs(text))
 
 
+_recent_query_string_pairs = lru_cache(maxsize=1024)(_query_string_pairs)
+
+
 def _url_pairs(request: Request) -> tuple[tuple[str, str], ...]:
-    return _query_string_pairs(request.scope["query_string"])
+    """The URL's parameters; the same GET is usually repeated, so short ones are memoised."""
+    raw: bytes = request.scope["query_string"]
+    return _recent_query_string_pairs(raw) if len(raw) <= 8192 else _query_string_pairs(raw)
 
 
 def _media_type(header: str | None) -> tuple[str, str | None]:
@@ -697,8 +701,3 @@ def _page(
         {**_COMMON_HEADERS, "Cache-Control": "no-store" if error else "public, max-age=300"}
     )
     return response
-
-
-def example_queries(base_iri: str, vocabulary: str) -> Iterable[dict[str, str]]:
-    """The page's examples (for tests and for the static site)."""
-    return load_examples(base_iri, vocabulary)
