@@ -1,0 +1,69 @@
+"""`kg` command line: build | validate | serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kg.errors import KgError
+from kg.uris import Uris, base_from_env
+
+
+def _uris(args: argparse.Namespace) -> Uris:
+    return Uris(args.base or base_from_env())
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from kg.build import DATA_DIR, build
+
+    result = build(Path(args.out), Path(args.data) if args.data else DATA_DIR, _uris(args))
+    reg = result.register
+    print(
+        f"built {len(result.graph)} triples: {len(reg.grades)} grades, {len(reg.positions)} positions, "
+        f"{len(reg.institution_types)} institution types, {len(reg.decisions)} editorial decisions"
+    )
+    print(result.validation.summary())
+    print(f"release: {args.out} -> {result.release}")
+    if args.timings:
+        print(" ".join(f"{k}={v:.2f}s" for k, v in result.timings.items()))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kg.build import DATA_DIR, validate
+
+    result = validate(Path(args.data) if args.data else DATA_DIR, _uris(args))
+    print(result.validation.summary())
+    return 0 if result.validation.conforms else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kg", description=__doc__)
+    parser.add_argument(
+        "--base", help="base IRI of the published URIs (default: $KG_BASE_IRI or the built-in one)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build the graph, validate it, write the release folder")
+    p.add_argument("--out", default="dist", help="release folder (a link swapped atomically)")
+    p.add_argument("--data", help="curated data folder (default: the project's data/)")
+    p.add_argument("--timings", action="store_true", help="print how long each stage took")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser(
+        "validate", help="build the graph and run the SHACL gate; exit 1 on violations"
+    )
+    p.add_argument("--data", help="curated data folder (default: the project's data/)")
+    p.set_defaults(func=cmd_validate)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KgError as exc:
+        print(f"kg {args.command}: error:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,634 @@
+"""Read the curated CSV files into typed records.
+
+The curated files in data/ are the source of truth for the register. This module checks
+each row on its own (columns, identifiers, offsets against the source text) and the rows
+against each other (references), and reports every problem with its file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from kg.errors import CuratedDataError, Problem
+from kg.notation import GRADE_RE, POSITION_RE, STEP_RE, TIER_RE, grade_notation
+from kg.source import SourceText
+
+LANGS = ("kk", "ru", "en")
+SUBJECT_KINDS = (
+    "scheme",
+    "block",
+    "tier",
+    "grade",
+    "position",
+    "sector",
+    "institution-type",
+    "level",
+    "act",
+)
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """A verbatim quote of the source text with its code-point offsets."""
+
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Labels:
+    kk: str
+    ru: str = ""
+    en: str = ""
+
+
+@dataclass(frozen=True)
+class Block:
+    notation: str
+    labels: Labels
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Tier:
+    notation: str
+    block: str
+    labels: Labels
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Sector:
+    id: str
+    notation: str
+    labels: Labels
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Term:
+    """A member of a small closed list: qualification level, category, significance level."""
+
+    id: str
+    rank: int
+    labels: Labels
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class InstitutionType:
+    id: str
+    broader: str
+    abbreviation: str
+    labels: Labels
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    labels: Labels
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Act:
+    id: str
+    kind: str
+    number: str
+    date: str
+    issuer: str
+    title_kk: str
+    title_en: str
+    registration_number: str
+    registration_date: str
+    publication_date: str
+    entry_into_force: str
+    entry_into_force_rule: str
+    amends: tuple[str, ...]
+    repeals: tuple[str, ...]
+    consolidates: tuple[str, ...]
+    note: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Grade:
+    notation: str
+    tier: str
+    step: str
+    sector: str
+    qualification_level: str
+    category: str
+    origin: Origin
+
+    @property
+    def block(self) -> str:
+        return self.tier[0]
+
+
+@dataclass(frozen=True)
+class Position:
+    notation: str
+    grade: str
+    label_kk: str
+    span: Span
+    institution_types: tuple[str, ...]
+    significance_level: str
+    qualification_level: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class SubjectSpan:
+    """A quote that belongs to a structural entity (a heading, a code, a definition)."""
+
+    subject: str
+    role: str
+    span: Span
+    note: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An editorial decision: what the law says, what we record, and why."""
+
+    id: str
+    subjects: tuple[str, ...]
+    kind: str
+    span: Span | None
+    law_says: str
+    we_record: str
+    rationale: str
+    origin: Origin
+
+
+@dataclass
+class Register:
+    """Everything the curated files say, checked."""
+
+    source: SourceText
+    blocks: list[Block] = field(default_factory=list)
+    tiers: list[Tier] = field(default_factory=list)
+    sectors: list[Sector] = field(default_factory=list)
+    qualification_levels: list[Term] = field(default_factory=list)
+    categories: list[Term] = field(default_factory=list)
+    significance_levels: list[Term] = field(default_factory=list)
+    institution_types: list[InstitutionType] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+    acts: list[Act] = field(default_factory=list)
+    grades: list[Grade] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
+    spans: list[SubjectSpan] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+    def acts_by_id(self) -> dict[str, Act]:
+        return {a.id: a for a in self.acts}
+
+    def all_spans(self) -> Iterator[Span]:
+        """Every quote the curated data holds: coverage is measured over these."""
+        for p in self.positions:
+            yield p.span
+        for s in self.spans:
+            yield s.span
+        for d in self.decisions:
+            if d.span is not None:
+                yield d.span
+
+
+class _RowError(Exception):
+    pass
+
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads one CSV file, collecting problems with their line numbers."""
+
+    def __init__(
+        self, data_dir: Path, name: str, columns: tuple[str, ...], problems: list[Problem]
+    ):
+        self.path = data_dir / name
+        self.name = f"data/{name}"
+        self.columns = columns
+        self.problems = problems
+
+    def rows(self, build: Callable[[dict[str, str], Origin], T]) -> list[T]:
+        out: list[T] = []
+        try:
+            handle = self.path.open(encoding="utf-8", newline="")
+        except OSError as exc:
+            self.problems.append(Problem(self.name, 0, f"cannot read ({exc.strerror})"))
+            return out
+        with handle:
+            reader = csv.reader(handle)
+            try:
+                header = next(reader)
+            except StopIteration:
+                self.problems.append(Problem(self.name, 1, "empty file: a header row is required"))
+                return out
+            missing = [c for c in self.columns if c not in header]
+            if missing:
+                self.problems.append(
+                    Problem(self.name, 1, f"missing column(s): {', '.join(missing)}")
+                )
+                return out
+            line = reader.line_num + 1
+            for cells in reader:
+                origin = Origin(self.name, line)
+                line = reader.line_num + 1
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    self.problems.append(
+                        Problem(
+                            self.name,
+                            origin.line,
+                            f"{len(cells)} cells, the header has {len(header)}",
+                        )
+                    )
+                    continue
+                row = dict(zip(header, cells, strict=True))
+                try:
+                    out.append(build(row, origin))
+                except _RowError as exc:
+                    self.problems.append(Problem(self.name, origin.line, str(exc)))
+        return out
+
+
+def _required(row: dict[str, str], column: str) -> str:
+    value = row[column].strip()
+    if not value:
+        raise _RowError(f"{column} is empty")
+    return value
+
+
+def _labels(row: dict[str, str], prefix: str = "label_") -> Labels:
+    kk = _required(row, f"{prefix}kk")
+    return Labels(
+        kk=kk, ru=row.get(f"{prefix}ru", "").strip(), en=row.get(f"{prefix}en", "").strip()
+    )
+
+
+def _ident(row: dict[str, str], column: str) -> str:
+    value = _required(row, column)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", value):
+        raise _RowError(f"{column} {value!r} is not an identifier (ASCII letters, digits, '-')")
+    return value
+
+
+def _date(row: dict[str, str], column: str) -> str:
+    value = row[column].strip()
+    if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise _RowError(f"{column} {value!r} is not a date (YYYY-MM-DD)")
+    return value
+
+
+def _rank(row: dict[str, str]) -> int:
+    value = _required(row, "rank")
+    if not value.isdigit():
+        raise _RowError(f"rank {value!r} is not a whole number")
+    return int(value)
+
+
+def _span(row: dict[str, str], source: SourceText, optional: bool = False) -> Span | None:
+    start_s, end_s, quote = row["quote_start"].strip(), row["quote_end"].strip(), row["quote"]
+    if optional and not start_s and not end_s and not quote:
+        return None
+    if not start_s.isdigit() or not end_s.isdigit():
+        raise _RowError(f"quote_start/quote_end {start_s!r}/{end_s!r} are not offsets")
+    start, end = int(start_s), int(end_s)
+    if not 0 <= start < end <= len(source.text):
+        raise _RowError(
+            f"offsets {start}..{end} out of range (the source has {len(source.text)} characters)"
+        )
+    if not quote:
+        raise _RowError("quote is empty")
+    actual = source.text[start:end]
+    if actual != quote:
+        raise _RowError(
+            f"quote does not match the source at {start}..{end}: the source has {actual!r}"
+        )
+    return Span(start, end, quote)
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(value.split())
+
+
+def load_register(data_dir: Path, source: SourceText) -> Register:
+    """Read and check every curated file; raise CuratedDataError listing all problems."""
+    problems: list[Problem] = []
+    reg = Register(source=source)
+
+    def reader(name: str, *columns: str) -> _Reader:
+        return _Reader(data_dir, name, columns, problems)
+
+    reg.blocks = reader("blocks.csv", "notation", "label_kk", "label_ru", "label_en").rows(
+        lambda r, o: Block(_block_code(r), _labels(r), o)
+    )
+    reg.tiers = reader("tiers.csv", "notation", "block", "label_kk", "label_ru", "label_en").rows(
+        lambda r, o: Tier(_tier_code(r), _required(r, "block"), _labels(r), o)
+    )
+    reg.sectors = reader("sectors.csv", "id", "notation", "label_kk", "label_ru", "label_en").rows(
+        lambda r, o: Sector(_ident(r, "id"), _required(r, "notation"), _labels(r), o)
+    )
+    reg.qualification_levels = reader("qualification_levels.csv", "id", "label_kk").rows(
+        lambda r, o: Term(_ident(r, "id"), 0, _labels(r), o)
+    )
+    reg.categories = reader("categories.csv", "id", "rank", "label_kk").rows(
+        lambda r, o: Term(_ident(r, "id"), _rank(r), _labels(r), o)
+    )
+    reg.significance_levels = reader("significance_levels.csv", "id", "rank", "label_kk").rows(
+        lambda r, o: Term(_ident(r, "id"), _rank(r), _labels(r), o)
+    )
+    reg.institution_types = reader(
+        "institution_types.csv", "id", "broader", "abbreviation", "label_kk", "label_ru", "label_en"
+    ).rows(
+        lambda r, o: InstitutionType(
+            _ident(r, "id"), r["broader"].strip(), r["abbreviation"].strip(), _labels(r), o
+        )
+    )
+    reg.agents = reader("agents.csv", "id", "label_kk", "label_ru", "label_en").rows(
+        lambda r, o: Agent(_ident(r, "id"), _labels(r), o)
+    )
+    act_columns = tuple(f.name for f in Act.__dataclass_fields__.values() if f.name != "origin")
+    reg.acts = reader("acts.csv", *act_columns).rows(lambda r, o: _act(r, o))
+    reg.grades = reader(
+        "grades.csv", "notation", "tier", "step", "sector", "qualification_level", "category"
+    ).rows(lambda r, o: _grade(r, o))
+    reg.positions = reader(
+        "positions.csv",
+        "notation",
+        "grade",
+        "label_kk",
+        "quote_start",
+        "quote_end",
+        "quote",
+        "institution_types",
+        "significance_level",
+        "qualification_level",
+    ).rows(lambda r, o: _position(r, o, source))
+    reg.spans = reader(
+        "spans.csv", "subject", "role", "quote_start", "quote_end", "quote", "note"
+    ).rows(
+        lambda r, o: SubjectSpan(
+            _subject(r["subject"]), _ident(r, "role"), _span(r, source), r["note"].strip(), o
+        )  # type: ignore[arg-type]
+    )
+    reg.decisions = reader(
+        "decisions.csv",
+        "id",
+        "subjects",
+        "kind",
+        "quote_start",
+        "quote_end",
+        "quote",
+        "law_says",
+        "we_record",
+        "rationale",
+    ).rows(lambda r, o: _decision(r, o, source))
+
+    problems.extend(_cross_check(reg))
+    if problems:
+        raise CuratedDataError(problems)
+    return reg
+
+
+def _block_code(row: dict[str, str]) -> str:
+    value = _required(row, "notation")
+    if not re.fullmatch(r"[A-D]", value):
+        raise _RowError(f"block {value!r} is not one of A, B, C, D (Latin letters)")
+    return value
+
+
+def _tier_code(row: dict[str, str]) -> str:
+    value = _required(row, "notation")
+    if not TIER_RE.fullmatch(value):
+        raise _RowError(f"tier {value!r} is not a tier code such as A1 or B2 (Latin letter, digit)")
+    return value
+
+
+def _subject(value: str) -> str:
+    value = value.strip()
+    kind, _, key = value.partition(":")
+    if kind == "scheme" and not key:
+        return value
+    if kind not in SUBJECT_KINDS or not key:
+        raise _RowError(
+            f"subject {value!r} is not '<kind>:<id>' with kind one of {', '.join(SUBJECT_KINDS)}"
+        )
+    return value
+
+
+def _act(row: dict[str, str], origin: Origin) -> Act:
+    return Act(
+        id=_ident(row, "id"),
+        kind=_ident(row, "kind"),
+        number=_required(row, "number"),
+        date=_date(row, "date"),
+        issuer=row["issuer"].strip(),
+        title_kk=row["title_kk"].strip(),
+        title_en=_required(row, "title_en"),
+        registration_number=row["registration_number"].strip(),
+        registration_date=_date(row, "registration_date"),
+        publication_date=_date(row, "publication_date"),
+        entry_into_force=_date(row, "entry_into_force"),
+        entry_into_force_rule=row["entry_into_force_rule"].strip(),
+        amends=_list(row["amends"]),
+        repeals=_list(row["repeals"]),
+        consolidates=_list(row["consolidates"]),
+        note=row["note"].strip(),
+        origin=origin,
+    )
+
+
+def _grade(row: dict[str, str], origin: Origin) -> Grade:
+    notation = _required(row, "notation")
+    tier = _required(row, "tier")
+    step = row["step"].strip()
+    sector = row["sector"].strip()
+    if not TIER_RE.fullmatch(tier):
+        raise _RowError(f"tier {tier!r} is not a tier code such as A1 or B2")
+    if step and not STEP_RE.fullmatch(step):
+        raise _RowError(f"step {step!r} is not a step such as 1 or 1-1 (ASCII hyphen)")
+    if not GRADE_RE.fullmatch(notation):
+        raise _RowError(f"notation {notation!r} does not follow the grade notation grammar")
+    expected = grade_notation(tier, step, sector)
+    if notation != expected:
+        raise _RowError(
+            f"notation {notation!r} does not match tier/step/sector (expected {expected!r})"
+        )
+    return Grade(
+        notation,
+        tier,
+        step,
+        sector,
+        row["qualification_level"].strip(),
+        row["category"].strip(),
+        origin,
+    )
+
+
+def _position(row: dict[str, str], origin: Origin, source: SourceText) -> Position:
+    notation = _required(row, "notation")
+    if not POSITION_RE.fullmatch(notation):
+        raise _RowError(f"notation {notation!r} does not follow the position notation grammar")
+    grade = _required(row, "grade")
+    if not notation.startswith(grade + "."):
+        raise _RowError(f"notation {notation!r} does not start with its grade {grade!r}")
+    label = _required(row, "label_kk")
+    if label != label.strip() or "  " in label:
+        raise _RowError("label_kk has stray spaces")
+    span = _span(row, source)
+    assert span is not None
+    return Position(
+        notation,
+        grade,
+        label,
+        span,
+        _list(row["institution_types"]),
+        row["significance_level"].strip(),
+        row["qualification_level"].strip(),
+        origin,
+    )
+
+
+def _decision(row: dict[str, str], origin: Origin, source: SourceText) -> Decision:
+    subjects = tuple(_subject(s) for s in row["subjects"].split())
+    if not subjects:
+        raise _RowError("subjects is empty: a decision is recorded on the entity it affects")
+    return Decision(
+        id=_ident(row, "id"),
+        subjects=subjects,
+        kind=_ident(row, "kind"),
+        span=_span(row, source, optional=True),
+        law_says=_required(row, "law_says"),
+        we_record=_required(row, "we_record"),
+        rationale=_required(row, "rationale"),
+        origin=origin,
+    )
+
+
+def _duplicates(items: list, key: Callable, what: str) -> list[Problem]:
+    seen: dict[str, Origin] = {}
+    out = []
+    for item in items:
+        k = key(item)
+        if k in seen:
+            first = seen[k]
+            out.append(
+                Problem(
+                    item.origin.file,
+                    item.origin.line,
+                    f"duplicate {what} {k!r} (first at line {first.line})",
+                )
+            )
+        else:
+            seen[k] = item.origin
+    return out
+
+
+def _cross_check(reg: Register) -> list[Problem]:
+    """References between rows: every id used is defined, and defined once."""
+    out: list[Problem] = []
+    out += _duplicates(reg.blocks, lambda x: x.notation, "block")
+    out += _duplicates(reg.tiers, lambda x: x.notation, "tier")
+    out += _duplicates(reg.sectors, lambda x: x.id, "sector")
+    out += _duplicates(reg.institution_types, lambda x: x.id, "institution type")
+    out += _duplicates(reg.acts, lambda x: x.id, "act")
+    out += _duplicates(reg.grades, lambda x: x.notation, "grade")
+    out += _duplicates(reg.positions, lambda x: x.notation, "position")
+    out += _duplicates(reg.decisions, lambda x: x.id, "decision")
+
+    blocks = {b.notation for b in reg.blocks}
+    tiers = {t.notation: t for t in reg.tiers}
+    sectors = {s.id for s in reg.sectors}
+    quals = {q.id for q in reg.qualification_levels}
+    cats = {c.id for c in reg.categories}
+    levels = {s.id for s in reg.significance_levels}
+    itypes = {i.id for i in reg.institution_types}
+    agents = {a.id for a in reg.agents}
+    acts = {a.id for a in reg.acts}
+    grades = {g.notation: g for g in reg.grades}
+    positions = {p.notation for p in reg.positions}
+
+    def bad(origin: Origin, message: str) -> None:
+        out.append(Problem(origin.file, origin.line, message))
+
+    for t in reg.tiers:
+        if t.block not in blocks:
+            bad(t.origin, f"unknown block {t.block!r}")
+        elif t.notation[0] != t.block:
+            bad(t.origin, f"tier {t.notation!r} does not belong to block {t.block!r}")
+    for i in reg.institution_types:
+        if i.broader and i.broader not in itypes:
+            bad(i.origin, f"unknown broader institution type {i.broader!r}")
+    for a in reg.acts:
+        if a.issuer and a.issuer not in agents:
+            bad(a.origin, f"unknown issuer {a.issuer!r} (not in data/agents.csv)")
+        for ref in a.amends + a.repeals + a.consolidates:
+            if ref not in acts:
+                bad(a.origin, f"unknown act {ref!r}")
+    for g in reg.grades:
+        if g.tier not in tiers:
+            bad(g.origin, f"unknown tier {g.tier!r}")
+        if g.sector and g.sector not in sectors:
+            bad(g.origin, f"unknown sector {g.sector!r}")
+        if g.sector and g.tier not in ("B2", "B3", "B4"):
+            bad(g.origin, f"a sector applies only to tiers B2-B4, not {g.tier}")
+        if g.tier in ("B2", "B3", "B4") and not g.sector:
+            bad(g.origin, f"tier {g.tier} needs a sector (healthcare, education or other)")
+        if g.qualification_level and g.qualification_level not in quals:
+            bad(g.origin, f"unknown qualification level {g.qualification_level!r}")
+        if g.category and g.category not in cats:
+            bad(g.origin, f"unknown category {g.category!r}")
+    for p in reg.positions:
+        if p.grade not in grades:
+            bad(p.origin, f"unknown grade {p.grade!r}")
+        for it in p.institution_types:
+            if it not in itypes:
+                bad(p.origin, f"unknown institution type {it!r}")
+        if p.significance_level and p.significance_level not in levels:
+            bad(p.origin, f"unknown significance level {p.significance_level!r}")
+        if p.qualification_level and p.qualification_level not in quals:
+            bad(p.origin, f"unknown qualification level {p.qualification_level!r}")
+
+    known = {
+        "block": blocks,
+        "tier": set(tiers),
+        "grade": set(grades),
+        "position": positions,
+        "sector": sectors,
+        "institution-type": itypes,
+        "level": levels,
+        "act": acts,
+    }
+    for s in reg.spans:
+        _check_subject(s.subject, known, s.origin, bad)
+    for d in reg.decisions:
+        for subject in d.subjects:
+            _check_subject(subject, known, d.origin, bad)
+    return out
+
+
+def _check_subject(subject: str, known: dict[str, set[str]], origin: Origin, bad: Callable) -> None:
+    kind, _, key = subject.partition(":")
+    if kind == "scheme":
+        return
+    if key not in known[kind]:
+        bad(origin, f"unknown {kind} {key!r} in subject {subject!r}")

@@ -1,0 +1,504 @@
+"""Curated records -> one RDF graph: SKOS for the register, ELI for the acts, PROV-O for
+provenance, W3C Web Annotation selectors for the exact source spans.
+
+No blank nodes: every node has a URI derived from the data, so dumps are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV
+
+from kg.curated import Labels, Register, Span
+from kg.uris import ELI, FOAF, KG, OA, Uris
+
+ONTOLOGY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "kg.ttl"
+UNOFFICIAL = ("ru", "en")
+
+STEP_WORD = {"kk": "саты", "ru": "ступень", "en": "step"}
+DECISION_KINDS = {
+    "coordination-resolved": (
+        "Ортақ сөзі бар атаулар бөлінді",
+        "Разделены наименования с общим словом",
+        "Coordinated titles resolved",
+    ),
+    "split-across-page-break": (
+        "Бет үзілісі біріктірілді",
+        "Соединён разрыв страницы",
+        "Title joined across a page break",
+    ),
+    "missing-punctuation": (
+        "Жоғалған тыныс белгісі",
+        "Пропущенный знак препинания",
+        "Missing punctuation",
+    ),
+    "missing-separator": (
+        "Атаулар арасында бөлгіш жоқ",
+        "Нет разделителя между наименованиями",
+        "Missing separator between titles",
+    ),
+    "missing-comma": ("Үтір жоқ", "Пропущена запятая", "Missing comma between titles"),
+    "odd-punctuation": ("Әдеттен тыс тыныс белгісі", "Необычная пунктуация", "Odd punctuation"),
+    "odd-wording": ("Әдеттен тыс сөз тәртібі", "Необычный порядок слов", "Odd wording"),
+    "odd-word": ("Артық сөз", "Лишнее слово", "Odd word"),
+    "duplicate": ("Қайталанған атау", "Повторённое наименование", "Duplicated title"),
+    "abbreviation-typo": (
+        "Аббревиатурадағы қате",
+        "Опечатка в аббревиатуре",
+        "Typo in an abbreviation",
+    ),
+    "undefined-abbreviation": (
+        "Ашылмаған аббревиатура",
+        "Нераскрытая аббревиатура",
+        "Undefined abbreviation",
+    ),
+    "homoglyph-normalised": (
+        "Ұқсас әріп түзетілді",
+        "Нормализована сходная буква",
+        "Look-alike letter normalised",
+    ),
+    "tier-code-inferred": (
+        "Звено коды құрылымнан шығарылды",
+        "Код звена выведен из структуры",
+        "Tier code inferred from the table's structure",
+    ),
+    "step-inferred": (
+        "Саты құрылымнан шығарылды",
+        "Ступень выведена из структуры",
+        "Step inferred from the table's structure",
+    ),
+}
+
+
+class GraphBuilder:
+    """Adds the register's triples to a graph; one method per kind of entity."""
+
+    def __init__(self, reg: Register, uris: Uris):
+        self.reg = reg
+        self.u = uris
+        self.g = Graph()
+        self.consolidated = uris.act("order-2015-1042-consolidated")
+        self.quote_count: dict[str, int] = defaultdict(int)
+        self._bind()
+
+    def _bind(self) -> None:
+        for prefix, ns in {
+            "skos": SKOS,
+            "dct": DCTERMS,
+            "prov": PROV,
+            "eli": ELI,
+            "oa": OA,
+            "kg": KG,
+            "owl": OWL,
+            "xsd": XSD,
+            "foaf": FOAF,
+        }.items():
+            self.g.bind(prefix, ns)
+
+    # ---------------------------------------------------------------- helpers
+    def add(self, s: URIRef, p: URIRef, o) -> None:
+        self.g.add((s, p, o))
+
+    def labels(self, s: URIRef, labels: Labels, unofficial: bool = True) -> None:
+        self.add(s, SKOS.prefLabel, Literal(labels.kk, lang="kk"))
+        for lang in UNOFFICIAL:
+            value = getattr(labels, lang)
+            if value:
+                self.add(s, SKOS.prefLabel, Literal(value, lang=lang))
+                if unofficial:
+                    self.add(s, KG.unofficialLabelLanguage, Literal(lang, datatype=XSD.language))
+
+    def concept(
+        self, s: URIRef, cls: URIRef, scheme: URIRef, notation: str, datatype: URIRef
+    ) -> None:
+        self.add(s, RDF.type, SKOS.Concept)
+        self.add(s, RDF.type, cls)
+        self.add(s, SKOS.inScheme, scheme)
+        self.add(s, SKOS.notation, Literal(notation, datatype=datatype))
+
+    def narrower(self, parent: URIRef, child: URIRef) -> None:
+        self.add(child, SKOS.broader, parent)
+        self.add(parent, SKOS.narrower, child)
+
+    def top(self, scheme: URIRef, concept: URIRef) -> None:
+        self.add(scheme, SKOS.hasTopConcept, concept)
+        self.add(concept, SKOS.topConceptOf, scheme)
+
+    def derived(self, s: URIRef) -> None:
+        self.add(s, PROV.wasDerivedFrom, self.consolidated)
+
+    def quote(self, subject: URIRef, subject_path: str, role: str, span: Span) -> URIRef:
+        key = f"{subject_path}/{role}"
+        self.quote_count[key] += 1
+        q = self.u.quote(subject_path, role, self.quote_count[key])
+        text = self.reg.source.text
+        exact, position = URIRef(f"{q}#exact"), URIRef(f"{q}#position")
+        self.add(subject, KG.sourceQuote, q)
+        self.add(q, RDF.type, OA.SpecificResource)
+        self.add(q, RDF.type, KG.SourceQuote)
+        self.add(q, OA.hasSource, self.u.source_text())
+        self.add(q, KG.quoteRole, Literal(role))
+        self.add(q, OA.hasSelector, exact)
+        self.add(q, OA.hasSelector, position)
+        self.add(exact, RDF.type, OA.TextQuoteSelector)
+        self.add(exact, OA.exact, Literal(span.quote))
+        self.add(exact, OA.prefix, Literal(text[max(0, span.start - 32) : span.start]))
+        self.add(exact, OA.suffix, Literal(text[span.end : span.end + 32]))
+        self.add(position, RDF.type, OA.TextPositionSelector)
+        self.add(position, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger))
+        self.add(position, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger))
+        return q
+
+    # ---------------------------------------------------------------- building
+    def build(self) -> Graph:
+        self.ontology()
+        self.source_and_acts()
+        self.schemes()
+        self.small_lists()
+        self.institution_types()
+        self.hierarchy()
+        self.positions()
+        self.structural_quotes()
+        self.decisions()
+        return self.g
+
+    def ontology(self) -> None:
+        self.g.parse(ONTOLOGY_FILE, format="turtle")
+
+    def source_and_acts(self) -> None:
+        u, src = self.u, self.reg.source
+        text = u.source_text()
+        self.add(text, RDF.type, ELI.Format)
+        self.add(text, DCTERMS.format, Literal("text/plain; charset=utf-8"))
+        self.add(text, KG.sha256, Literal(src.sha256))
+        self.add(text, KG.characterCount, Literal(len(src.text), datatype=XSD.nonNegativeInteger))
+        self.add(text, DCTERMS.language, Literal("kk"))
+        self.add(
+            text,
+            RDFS.label,
+            Literal("Consolidated Kazakh text of Order No. 1042 (PDF-to-text export)", lang="en"),
+        )
+        for a in self.reg.agents:
+            s = u.agent(a.id)
+            self.add(s, RDF.type, FOAF.Agent)
+            self.add(s, RDF.type, PROV.Agent)
+            for lang in ("kk", "ru", "en"):
+                if getattr(a.labels, lang):
+                    self.add(s, FOAF.name, Literal(getattr(a.labels, lang), lang=lang))
+        for act in self.reg.acts:
+            s = u.act(act.id)
+            self.add(s, RDF.type, ELI.LegalResource)
+            self.add(s, RDF.type, PROV.Entity)
+            self.add(s, ELI.id_local, Literal(act.number))
+            self.add(s, ELI.type_document, KG[_camel(act.kind)])
+            self.add(s, DCTERMS.title, Literal(act.title_en, lang="en"))
+            if act.title_kk:
+                self.add(s, DCTERMS.title, Literal(act.title_kk, lang="kk"))
+            if act.date:
+                self.add(s, ELI.date_document, Literal(act.date, datatype=XSD.date))
+            if act.issuer:
+                self.add(s, ELI.passed_by, u.agent(act.issuer))
+            if act.registration_number:
+                self.add(s, KG.registrationNumber, Literal(act.registration_number))
+                self.add(s, KG.registeredBy, u.agent("moj"))
+            if act.registration_date:
+                self.add(s, KG.registrationDate, Literal(act.registration_date, datatype=XSD.date))
+            if act.publication_date:
+                self.add(s, ELI.date_publication, Literal(act.publication_date, datatype=XSD.date))
+            if act.entry_into_force:
+                self.add(
+                    s,
+                    ELI.first_date_entry_in_force,
+                    Literal(act.entry_into_force, datatype=XSD.date),
+                )
+            if act.entry_into_force_rule:
+                self.add(s, KG.entryIntoForceRule, Literal(act.entry_into_force_rule, lang="en"))
+            for ref in act.amends:
+                self.add(s, ELI.amends, u.act(ref))
+                self.add(u.act(ref), ELI.amended_by, s)
+            for ref in act.repeals:
+                self.add(s, ELI.repeals, u.act(ref))
+                self.add(u.act(ref), ELI.repealed_by, s)
+            for ref in act.consolidates:
+                self.add(s, ELI.consolidates, u.act(ref))
+                self.add(u.act(ref), ELI.consolidated_by, s)
+            if act.note:
+                self.add(s, SKOS.note, Literal(act.note, lang="en"))
+        expression = URIRef(f"{self.consolidated}/kaz")
+        self.add(self.consolidated, ELI.is_realized_by, expression)
+        self.add(expression, RDF.type, ELI.LegalExpression)
+        self.add(expression, ELI.realizes, self.consolidated)
+        self.add(
+            expression,
+            ELI.language,
+            URIRef("http://publications.europa.eu/resource/authority/language/KAZ"),
+        )
+        self.add(
+            expression,
+            ELI.title,
+            Literal(self.reg.acts_by_id()["order-2015-1042"].title_kk, lang="kk"),
+        )
+        self.add(expression, ELI.is_embodied_by, text)
+        self.add(text, ELI.embodies, expression)
+
+    def schemes(self) -> None:
+        u = self.u
+        s = u.scheme()
+        self.add(s, RDF.type, SKOS.ConceptScheme)
+        self.add(s, RDF.type, KG.PositionRegister)
+        self.add(
+            s,
+            SKOS.prefLabel,
+            Literal(
+                "Әлеуметтік қамсыздандыру саласының азаматтық қызметшілері лауазымдарының тізілімі",
+                lang="kk",
+            ),
+        )
+        self.add(
+            s,
+            SKOS.prefLabel,
+            Literal(
+                "Реестр должностей гражданских служащих в сфере социального обеспечения", lang="ru"
+            ),
+        )
+        self.add(
+            s,
+            SKOS.prefLabel,
+            Literal(
+                "Register of positions of civil servants in the social security sector", lang="en"
+            ),
+        )
+        self.add(s, KG.unofficialLabelLanguage, Literal("ru", datatype=XSD.language))
+        self.add(s, KG.unofficialLabelLanguage, Literal("en", datatype=XSD.language))
+        self.add(
+            s,
+            SKOS.definition,
+            Literal(
+                "The register approved by Order No. 1042 of the Minister of Healthcare and Social Development of "
+                "28 December 2015 (Ministry of Justice reg. No. 12751), as amended by orders No. 420 (2017), "
+                "No. 206 (2019), No. 309 (2022) and No. 376 (2023): every civil-servant position of the sector "
+                "sorted into blocks, tiers and steps.",
+                lang="en",
+            ),
+        )
+        self.add(
+            s,
+            SKOS.editorialNote,
+            Literal(
+                "Labels of positions are the titles of the law, made standalone: markup and layout line breaks "
+                "removed, spaces inside parentheses closed up, the first letter capitalised, coordinated titles "
+                "resolved. Every other change is an editorial decision recorded on the entity it affects. "
+                "Labels of blocks, tiers and grades are descriptive; ru and en labels are unofficial translations.",
+                lang="en",
+            ),
+        )
+        self.add(s, DCTERMS.source, self.consolidated)
+        self.derived(s)
+        for sch, kk, ru, en in [
+            (
+                u.institution_type_scheme(),
+                "Мекеме түрлері",
+                "Типы учреждений",
+                "Institution types",
+            ),
+            (u.sector_scheme(), "Салалар", "Отрасли", "Sectors"),
+            (
+                u.qualification_level_scheme(),
+                "Біліктілік деңгейлері",
+                "Уровни квалификации",
+                "Qualification levels",
+            ),
+            (u.category_scheme(), "Санаттар", "Категории", "Categories"),
+            (
+                u.significance_level_scheme(),
+                "Маңыздылық деңгейлері",
+                "Уровни значения",
+                "Significance levels",
+            ),
+            (
+                u.decision_kind_scheme(),
+                "Редакциялық шешім түрлері",
+                "Виды редакционных решений",
+                "Kinds of editorial decision",
+            ),
+        ]:
+            self.add(sch, RDF.type, SKOS.ConceptScheme)
+            self.labels(sch, Labels(kk, ru, en))
+            self.add(sch, DCTERMS.source, self.consolidated)
+            self.add(sch, RDFS.seeAlso, s)
+
+    def small_lists(self) -> None:
+        u = self.u
+        for sec in self.reg.sectors:
+            c = u.sector(sec.id)
+            self.concept(c, KG.Sector, u.sector_scheme(), sec.notation, KG.TermCode)
+            self.top(u.sector_scheme(), c)
+            self.labels(c, sec.labels)
+            self.derived(c)
+        for q in self.reg.qualification_levels:
+            c = u.qualification_level(q.id)
+            self.concept(
+                c, KG.QualificationLevel, u.qualification_level_scheme(), q.id, KG.TermCode
+            )
+            self.top(u.qualification_level_scheme(), c)
+            self.labels(c, q.labels)
+        for cat in self.reg.categories:
+            c = u.category(cat.id)
+            self.concept(c, KG.Category, u.category_scheme(), cat.id, KG.TermCode)
+            self.top(u.category_scheme(), c)
+            self.labels(c, cat.labels)
+            self.add(c, KG.rank, Literal(cat.rank))
+        for lvl in self.reg.significance_levels:
+            c = u.significance_level(lvl.id)
+            self.concept(
+                c, KG.SignificanceLevel, u.significance_level_scheme(), lvl.id, KG.TermCode
+            )
+            self.top(u.significance_level_scheme(), c)
+            self.labels(c, lvl.labels)
+            self.add(c, KG.rank, Literal(lvl.rank))
+            self.derived(c)
+        for kind, (kk, ru, en) in DECISION_KINDS.items():
+            c = u.decision_kind(kind)
+            self.concept(c, KG.DecisionKind, u.decision_kind_scheme(), kind, KG.TermCode)
+            self.top(u.decision_kind_scheme(), c)
+            self.labels(c, Labels(kk, ru, en))
+
+    def institution_types(self) -> None:
+        u = self.u
+        for it in self.reg.institution_types:
+            c = u.institution_type(it.id)
+            self.concept(c, KG.InstitutionType, u.institution_type_scheme(), it.id, KG.TermCode)
+            self.labels(c, it.labels)
+            if it.abbreviation:
+                self.add(c, SKOS.altLabel, Literal(it.abbreviation, lang="kk"))
+            if it.broader:
+                self.narrower(u.institution_type(it.broader), c)
+            else:
+                self.top(u.institution_type_scheme(), c)
+            self.derived(c)
+
+    def hierarchy(self) -> None:
+        u, scheme = self.u, self.u.scheme()
+        for b in self.reg.blocks:
+            c = u.block(b.notation)
+            self.concept(c, KG.Block, scheme, b.notation, KG.BlockCode)
+            self.top(scheme, c)
+            self.labels(c, b.labels)
+            self.derived(c)
+        for t in self.reg.tiers:
+            c = u.tier(t.notation)
+            self.concept(c, KG.Tier, scheme, t.notation, KG.TierCode)
+            self.narrower(u.block(t.block), c)
+            self.add(c, KG.block, u.block(t.block))
+            self.labels(c, t.labels)
+            self.derived(c)
+        sectors = {s.id: s for s in self.reg.sectors}
+        for g in self.reg.grades:
+            c = u.grade(g.notation)
+            self.concept(c, KG.Grade, scheme, g.notation, KG.GradeCode)
+            self.narrower(u.tier(g.tier), c)
+            self.add(c, KG.tier, u.tier(g.tier))
+            self.add(c, KG.block, u.block(g.block))
+            if g.step:
+                self.add(c, KG.step, Literal(g.step))
+            if g.sector:
+                self.add(c, KG.sector, u.sector(g.sector))
+            if g.qualification_level:
+                self.add(c, KG.qualificationLevel, u.qualification_level(g.qualification_level))
+            if g.category:
+                self.add(c, KG.category, u.category(g.category))
+            self.labels(
+                c, _grade_labels(g.tier, g.step, sectors[g.sector].labels if g.sector else None)
+            )
+            self.add(c, DCTERMS.source, self.consolidated)
+            self.derived(c)
+
+    def positions(self) -> None:
+        u = self.u
+        grades = {g.notation: g for g in self.reg.grades}
+        for p in self.reg.positions:
+            c = u.position(p.notation)
+            g = grades[p.grade]
+            self.concept(c, KG.Position, u.scheme(), p.notation, KG.PositionCode)
+            self.narrower(u.grade(p.grade), c)
+            self.add(c, KG.grade, u.grade(p.grade))
+            self.add(c, KG.tier, u.tier(g.tier))
+            self.add(c, KG.block, u.block(g.block))
+            if g.sector:
+                self.add(c, KG.sector, u.sector(g.sector))
+            level = p.qualification_level or g.qualification_level
+            if level:
+                self.add(c, KG.qualificationLevel, u.qualification_level(level))
+            if g.category:
+                self.add(c, KG.category, u.category(g.category))
+            self.add(c, SKOS.prefLabel, Literal(p.label_kk, lang="kk"))
+            for it in p.institution_types:
+                self.add(c, KG.institutionType, u.institution_type(it))
+            if p.significance_level:
+                self.add(c, KG.significanceLevel, u.significance_level(p.significance_level))
+            self.quote(c, f"position/{p.notation}", "title", p.span)
+            self.add(c, DCTERMS.source, self.consolidated)
+            self.derived(c)
+
+    def structural_quotes(self) -> None:
+        for s in self.reg.spans:
+            subject = self.u.subject(s.subject)
+            q = self.quote(subject, _subject_path(s.subject), s.role, s.span)
+            if s.note:
+                self.add(q, RDFS.comment, Literal(s.note, lang="en"))
+
+    def decisions(self) -> None:
+        u = self.u
+        for d in self.reg.decisions:
+            s = u.decision(d.id)
+            self.add(s, RDF.type, KG.EditorialDecision)
+            self.add(s, RDFS.label, Literal(f"{d.id}: {DECISION_KINDS[d.kind][2]}", lang="en"))
+            self.add(s, KG.decisionKind, u.decision_kind(d.kind))
+            self.add(s, KG.lawSays, Literal(d.law_says, lang="en"))
+            self.add(s, KG.weRecord, Literal(d.we_record, lang="en"))
+            self.add(s, RDFS.comment, Literal(d.rationale, lang="en"))
+            self.add(s, PROV.wasDerivedFrom, self.consolidated)
+            if d.span is not None:
+                self.quote(s, f"decision/{d.id}", "law-text", d.span)
+            for ref in d.subjects:
+                target = u.subject(ref)
+                self.add(s, KG.affects, target)
+                self.add(target, KG.editorialDecision, s)
+                self.add(
+                    target,
+                    SKOS.editorialNote,
+                    Literal(f"{d.id} ({DECISION_KINDS[d.kind][2]}): {d.we_record}", lang="en"),
+                )
+
+
+def _camel(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.split("-"))
+
+
+def _subject_path(ref: str) -> str:
+    kind, _, key = ref.partition(":")
+    if kind == "scheme":
+        return "register"
+    kind = {"level": "significance-level"}.get(kind, kind)
+    return f"{kind}/{key}"
+
+
+def _grade_labels(tier: str, step: str, sector: Labels | None) -> Labels:
+    """Descriptive labels of a grade (the law prints only the codes)."""
+    out = {}
+    for lang, tier_word in (("kk", "{t} звеносы"), ("ru", "Звено {t}"), ("en", "Tier {t}")):
+        text = tier_word.format(t=tier)
+        if step:
+            text += f", {step}-{STEP_WORD[lang]}" if lang == "kk" else f", {STEP_WORD[lang]} {step}"
+        if sector is not None:
+            text += f" ({getattr(sector, lang)})"
+        out[lang] = text
+    return Labels(**out)
+
+
+def build_graph(reg: Register, uris: Uris) -> Graph:
+    """The register's graph, ontology included."""
+    return GraphBuilder(reg, uris).build()

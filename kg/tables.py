@@ -1,0 +1,169 @@
+"""The flat CSV of positions for spreadsheet users, and its CSVW description.
+
+Read from the validated graph (not from the curated files), so the CSV says exactly
+what the RDF dumps say.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rdflib import RDF, SKOS, Graph, URIRef
+
+from kg.notation import natural_key
+from kg.uris import KG, OA, Uris
+
+POSITIONS_CSV = "positions.csv"
+
+#: (name, title, datatype, description); the first seven are the fixed contract.
+COLUMNS: list[tuple[str, str, str, str]] = [
+    ("position_uri", "Position URI", "anyURI", "URI of the position concept"),
+    ("position_label_kk", "Position (kk)", "string", "Kazakh title of the position"),
+    ("block", "Block", "string", "Block code: A, B, C or D"),
+    ("tier", "Tier", "string", "Tier code such as B2"),
+    ("step", "Step", "string", "Step such as 1 or 1-1; empty in blocks C and D"),
+    (
+        "sector",
+        "Sector",
+        "string",
+        "healthcare, education or other for tiers B2-B4; empty elsewhere",
+    ),
+    ("grade", "Grade", "string", "Grade notation (tier-step-sector, e.g. B2-1-H)"),
+    ("position_notation", "Position code", "string", "Position notation, e.g. B2-1-H.01"),
+    ("grade_uri", "Grade URI", "anyURI", "URI of the grade concept"),
+    (
+        "qualification_level",
+        "Qualification level",
+        "string",
+        "high or medium, where the register says",
+    ),
+    ("category", "Category", "string", "highest, first, second or none, where the register says"),
+    (
+        "institution_types",
+        "Institution types",
+        "string",
+        "Identifiers of institution types, space-separated",
+    ),
+    (
+        "significance_level",
+        "Significance level",
+        "string",
+        "republican, regional or district, where stated",
+    ),
+    ("source_quote", "Source quote", "string", "Verbatim text of the law the position comes from"),
+    (
+        "source_start",
+        "Source start",
+        "nonNegativeInteger",
+        "Offset of the quote (Unicode code points)",
+    ),
+    ("source_end", "Source end", "nonNegativeInteger", "End offset of the quote, exclusive"),
+    (
+        "editorial_decisions",
+        "Editorial decisions",
+        "string",
+        "Identifiers of editorial decisions, space-separated",
+    ),
+]
+
+
+def _last(uri: URIRef | None) -> str:
+    return "" if uri is None else str(uri).rstrip("/").rsplit("/", 1)[-1]
+
+
+def position_rows(g: Graph) -> list[dict[str, str]]:
+    rows = []
+    for pos in g.subjects(RDF.type, KG.Position):
+        grade = g.value(pos, KG.grade)
+        quote = next(
+            (q for q in g.objects(pos, KG.sourceQuote) if str(g.value(q, KG.quoteRole)) == "title"),
+            None,
+        )
+        exact = start = end = ""
+        if quote is not None:
+            for sel in g.objects(quote, OA.hasSelector):
+                if (sel, RDF.type, OA.TextQuoteSelector) in g:
+                    exact = str(g.value(sel, OA.exact))
+                else:
+                    start, end = str(g.value(sel, OA.start)), str(g.value(sel, OA.end))
+        label = next(str(lbl) for lbl in g.objects(pos, SKOS.prefLabel) if lbl.language == "kk")
+        rows.append(
+            {
+                "position_uri": str(pos),
+                "position_label_kk": label,
+                "block": _last(g.value(pos, KG.block)),
+                "tier": _last(g.value(pos, KG.tier)),
+                "step": str(g.value(grade, KG.step) or ""),
+                "sector": _last(g.value(pos, KG.sector)),
+                "grade": str(g.value(grade, SKOS.notation)),
+                "position_notation": str(g.value(pos, SKOS.notation)),
+                "grade_uri": str(grade),
+                "qualification_level": _last(g.value(pos, KG.qualificationLevel)),
+                "category": _last(g.value(pos, KG.category)),
+                "institution_types": " ".join(
+                    sorted(_last(t) for t in g.objects(pos, KG.institutionType))
+                ),
+                "significance_level": _last(g.value(pos, KG.significanceLevel)),
+                "source_quote": exact,
+                "source_start": start,
+                "source_end": end,
+                "editorial_decisions": " ".join(
+                    sorted(_last(d) for d in g.objects(pos, KG.editorialDecision))
+                ),
+            }
+        )
+    rows.sort(key=lambda r: natural_key(r["position_notation"]))
+    return rows
+
+
+def positions_csv(g: Graph) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[c[0] for c in COLUMNS], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(position_rows(g))
+    return buf.getvalue().encode("utf-8")
+
+
+def positions_csvw(uris: Uris, g: Graph) -> bytes:
+    """CSVW metadata (the W3C 'Metadata Vocabulary for Tabular Data')."""
+    columns: list[dict[str, Any]] = []
+    for name, title, datatype, description in COLUMNS:
+        col: dict[str, Any] = {
+            "name": name,
+            "titles": name,
+            "dc:title": title,
+            "dc:description": description,
+            "datatype": datatype,
+            "required": name in ("position_uri", "position_label_kk", "block", "tier", "grade"),
+        }
+        if name == "position_label_kk":
+            col["lang"] = "kk"
+            col["propertyUrl"] = str(SKOS.prefLabel)
+        elif name == "grade_uri":
+            col["propertyUrl"] = str(SKOS.broader)
+            col["valueUrl"] = "{+grade_uri}"
+        elif name == "position_notation":
+            col["propertyUrl"] = str(SKOS.notation)
+        else:
+            col["propertyUrl"] = f"{KG}csv-{name}"
+        columns.append(col)
+    scheme = next(iter(g.subjects(RDF.type, SKOS.ConceptScheme)), None)
+    meta = {
+        "@context": ["http://www.w3.org/ns/csvw", {"@language": "en"}],
+        "url": POSITIONS_CSV,
+        "dc:title": "Positions of the register of civil-servant positions in the social security sector",
+        "dc:source": str(uris.act("order-2015-1042-consolidated")),
+        "dc:license": "https://creativecommons.org/publicdomain/zero/1.0/",
+        "dialect": {"header": True, "encoding": "utf-8", "lineTerminators": ["\r\n"]},
+        "tableSchema": {
+            "columns": columns,
+            "primaryKey": "position_uri",
+            "aboutUrl": "{+position_uri}",
+        },
+    }
+    if scheme is not None:
+        meta["dc:isPartOf"] = str(uris.scheme())
+    return (json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,141 @@
+"""The one place URIs are minted. Paths derive from notations and identifiers, so they stay
+stable and readable; the base IRI is configurable (KG_BASE_IRI or --base)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rdflib import Namespace, URIRef
+
+DEFAULT_BASE = "https://reg1042.example.org/"
+#: The vocabulary namespace does not move with the data's base IRI.
+KG = Namespace("https://reg1042.example.org/def#")
+ONTOLOGY_IRI = URIRef("https://reg1042.example.org/def")
+
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+SCHEMA = Namespace("https://schema.org/")
+
+
+def base_from_env() -> str:
+    return os.environ.get("KG_BASE_IRI", DEFAULT_BASE)
+
+
+@dataclass(frozen=True)
+class Uris:
+    """URIs of every published thing, under one base IRI."""
+
+    base: str = DEFAULT_BASE
+
+    def __post_init__(self) -> None:
+        if not self.base.endswith("/"):
+            object.__setattr__(self, "base", self.base + "/")
+
+    def _u(self, path: str) -> URIRef:
+        return URIRef(self.base + path)
+
+    # concept schemes
+    def scheme(self) -> URIRef:
+        return self._u("register")
+
+    def institution_type_scheme(self) -> URIRef:
+        return self._u("institution-types")
+
+    def sector_scheme(self) -> URIRef:
+        return self._u("sectors")
+
+    def qualification_level_scheme(self) -> URIRef:
+        return self._u("qualification-levels")
+
+    def category_scheme(self) -> URIRef:
+        return self._u("categories")
+
+    def significance_level_scheme(self) -> URIRef:
+        return self._u("significance-levels")
+
+    def decision_kind_scheme(self) -> URIRef:
+        return self._u("decision-kinds")
+
+    # concepts
+    def block(self, notation: str) -> URIRef:
+        return self._u(f"block/{notation}")
+
+    def tier(self, notation: str) -> URIRef:
+        return self._u(f"tier/{notation}")
+
+    def grade(self, notation: str) -> URIRef:
+        return self._u(f"grade/{notation}")
+
+    def position(self, notation: str) -> URIRef:
+        return self._u(f"position/{notation}")
+
+    def sector(self, ident: str) -> URIRef:
+        return self._u(f"sector/{ident}")
+
+    def qualification_level(self, ident: str) -> URIRef:
+        return self._u(f"qualification-level/{ident}")
+
+    def category(self, ident: str) -> URIRef:
+        return self._u(f"category/{ident}")
+
+    def significance_level(self, ident: str) -> URIRef:
+        return self._u(f"significance-level/{ident}")
+
+    def institution_type(self, ident: str) -> URIRef:
+        return self._u(f"institution-type/{ident}")
+
+    def decision_kind(self, ident: str) -> URIRef:
+        return self._u(f"decision-kind/{ident}")
+
+    # provenance
+    def act(self, ident: str) -> URIRef:
+        return self._u(f"act/{ident}")
+
+    def agent(self, ident: str) -> URIRef:
+        return self._u(f"agent/{ident}")
+
+    def decision(self, ident: str) -> URIRef:
+        return self._u(f"decision/{ident}")
+
+    def quote(self, subject_path: str, role: str, n: int = 1) -> URIRef:
+        suffix = f"-{n}" if n > 1 else ""
+        return self._u(f"quote/{subject_path}/{role}{suffix}")
+
+    def source_text(self) -> URIRef:
+        return self._u("source/order-1042.kk.txt")
+
+    # publication
+    def dataset(self) -> URIRef:
+        return self._u("dataset")
+
+    def catalog(self) -> URIRef:
+        return self._u("catalog")
+
+    def download(self, name: str) -> URIRef:
+        return self._u(f"downloads/{name}")
+
+    def subject(self, ref: str) -> URIRef:
+        """The URI of a curated-data reference such as 'tier:A1' or 'position:A1-1.01'."""
+        kind, _, key = ref.partition(":")
+        if kind == "scheme":
+            return self.scheme()
+        return {
+            "block": self.block,
+            "tier": self.tier,
+            "grade": self.grade,
+            "position": self.position,
+            "sector": self.sector,
+            "institution-type": self.institution_type,
+            "level": self.significance_level,
+            "act": self.act,
+        }[kind](key)
+
+    def path_of(self, uri: str) -> str:
+        """The path part of a URI under the base ('' for foreign URIs)."""
+        return uri[len(self.base) :] if uri.startswith(self.base) else ""
