@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from rdflib import Graph
 from kg.curated import Register, load_register
 from kg.errors import KgError
 from kg.graph import build_graph
-from kg.release import Artifact, rdf_artifacts, table_artifacts, write_release
+from kg.release import Artifact, rdf_artifacts, table_artifacts, verify_release, write_release
 from kg.source import load_source, uncovered_words
 from kg.uris import Uris
 from kg.validate import ValidationResult, validate_graph
@@ -20,6 +21,30 @@ from kg.validate import ValidationResult, validate_graph
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 SHACL_REPORT = "shacl-report.ttl"
+INPUTS_STAMP = "build-inputs.sha256"
+#: Everything a release is made from; a change to any of these makes a release stale.
+INPUT_DIRS = ("data", "ontology", "shapes", "kg")
+
+
+def inputs_fingerprint(data_dir: Path, uris: Uris) -> str:
+    """SHA-256 over the build's inputs (curated data, vocabulary, shapes, code) and base IRI."""
+    digest = hashlib.sha256(uris.base.encode())
+    roots = [data_dir] + [PROJECT_ROOT / d for d in INPUT_DIRS if d != "data"]
+    for root in roots:
+        for path in sorted(
+            p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        ):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def release_is_current(out: Path, data_dir: Path, uris: Uris) -> bool:
+    """True if `out` is a sound release built from exactly the current inputs."""
+    stamp = out / INPUTS_STAMP
+    if not stamp.is_file() or verify_release(out):
+        return False
+    return stamp.read_text(encoding="ascii").strip() == inputs_fingerprint(data_dir, uris)
 
 
 @dataclass
@@ -84,6 +109,8 @@ def build(
     artifacts: list[Artifact] = rdf_artifacts(result.graph)
     artifacts += table_artifacts(result.graph, uris)
     artifacts.append(Artifact(SHACL_REPORT, "text/turtle", report, "SHACL validation report"))
+    stamp = (inputs_fingerprint(data_dir, uris) + "\n").encode()
+    artifacts.append(Artifact(INPUTS_STAMP, "text/plain", stamp, "Fingerprint of the build inputs"))
     timer.lap("serialise")
     result.release = write_release(out, artifacts, fail_after=fail_after)
     timer.lap("write")

@@ -38,6 +38,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if result.validation.conforms else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kg.build import DATA_DIR, build, release_is_current
+    from kg.web.server import serve
+
+    out = Path(args.out)
+    uris = _uris(args)
+    if not release_is_current(out, DATA_DIR, uris):
+        print(f"building the release into {out} ...", flush=True)
+        build(out, DATA_DIR, uris)
+    print(f"serving {out.resolve()} on http://{args.host}:{args.port}/", flush=True)
+    serve(out.resolve(), host=args.host, port=args.port, base_iri=uris.base)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description=__doc__)
     parser.add_argument(
@@ -56,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--data", help="curated data folder (default: the project's data/)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "serve", help="build if needed, then serve the release (SPARQL, pages, dumps)"
+    )
+    p.add_argument(
+        "--out", default="dist", help="release folder to serve (built if missing or stale)"
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
     try:

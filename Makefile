@@ -1,0 +1,29 @@
+# Two entry points for a newcomer: `make run` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test setup setup-test lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+setup-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	./scripts/install-chromium
+
+## Build the graph (if needed) and serve it on http://127.0.0.1:8000/
+run: setup
+	$(BIN)/kg serve
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Set up and run the whole test suite (lint included)
+test: setup-test lint
+	$(BIN)/pytest
