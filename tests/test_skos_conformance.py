@@ -7,7 +7,6 @@ build's own pyshacl settings (kg/shacl_settings.py), so what passes here passes 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pyshacl
@@ -72,7 +71,6 @@ UNCHECKED_INVALID_EXAMPLES: dict[str, str] = {}
 
 #: Seconds allowed for the SKOS shapes on the synthetic 3,030-concept graph (about 1.2-1.7 s
 #: measured on a 2-core machine); a SPARQL constraint on every concept would take ~20 s.
-SYNTHETIC_BUDGET_SECONDS = 3.0
 
 
 def example_file(kind: str, name: str) -> Path:
@@ -193,18 +191,17 @@ def synthetic_register(tops: int = 30, per_top: int = 10, per_middle: int = 9) -
     return g
 
 
-def test_synthetic_register_conforms_within_budget(skos_shapes: Graph) -> None:
-    """Build-shaped data passes, quickly, and validation leaves the data graph untouched."""
+def test_synthetic_register_conforms(skos_shapes: Graph) -> None:
+    """Build-shaped data passes and validation leaves the data graph untouched.
+
+    (How long it takes is measured by bench/build.py, not asserted here.)
+    """
     data = synthetic_register()
     size = len(data)
     assert 25_000 < size < 35_000
-    started = time.perf_counter()
     conforms, _, text = validate(data, skos_shapes)
-    elapsed = time.perf_counter() - started
     assert conforms, text[:3000]
     assert len(data) == size, "validation changed the data graph"
-    print(f"SKOS shapes on {size} triples: {elapsed:.2f} s")
-    assert elapsed < SYNTHETIC_BUDGET_SECONDS, f"{elapsed:.2f} s on {size} triples"
 
 
 def test_shapes_hold_no_rules() -> None:
