@@ -69,9 +69,6 @@ REJECTED_INVALID_EXAMPLES: dict[str, str] = {
 #: every invalid example concerns a condition the shapes check without inference.
 UNCHECKED_INVALID_EXAMPLES: dict[str, str] = {}
 
-#: Seconds allowed for the SKOS shapes on the synthetic 3,030-concept graph (about 1.2-1.7 s
-#: measured on a 2-core machine); a SPARQL constraint on every concept would take ~20 s.
-
 
 def example_file(kind: str, name: str) -> Path:
     """Path of one example, failing the test if shared/ is missing."""
