@@ -145,6 +145,7 @@ _DOWNLOADS = {
     QueryForm.GRAPH: (("Turtle", "turtle"), ("N-Triples", "ntriples"), ("JSON-LD", "jsonld")),
 }
 _COMMON_HEADERS = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+_POSITION = {form: i for i, form in enumerate(QueryForm)}
 
 
 @lru_cache(maxsize=512)
@@ -293,7 +294,7 @@ def error_response(error: QueryError, extra: Mapping[str, str] | None = None) ->
 
 def _result_response(result: QueryResult, method: str) -> Response:
     headers = dict(_COMMON_HEADERS)
-    headers["Cache-Control"] = "public, max-age=300" if method == "GET" else "no-store"
+    headers["Cache-Control"] = "public, max-age=300" if method in ("GET", "HEAD") else "no-store"
     return Response(result.body, media_type=_content_type(result.media_type), headers=headers)
 
 
@@ -306,7 +307,7 @@ async def _answer(request: Request, proto: _Protocol) -> Response:
     outputs = resolve_outputs(accept, proto.formats)
     wants_html = outputs[0] == HTML
     if proto.query is None:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return _describe(request, accept, proto.formats)
         return _failure(
             request, QueryError(400, "missing the 'query' parameter"), proto, wants_html
@@ -317,7 +318,7 @@ async def _answer(request: Request, proto: _Protocol) -> Response:
         )
     except QueryError as e:
         return _failure(request, e, proto, wants_html)
-    if outputs[list(QueryForm).index(result.form)] == HTML:
+    if outputs[_POSITION[result.form]] == HTML:
         return _page(request, proto, result=result)
     return _result_response(result, request.method)
 
@@ -524,7 +525,7 @@ _DESCRIPTION_PREFIXES = {
 
 
 def _describe(request: Request, accept: str | None, format_values: tuple[str, ...]) -> Response:
-    graph_format = resolve_outputs(accept, format_values)[list(QueryForm).index(QueryForm.GRAPH)]
+    graph_format = resolve_outputs(accept, format_values)[_POSITION[QueryForm.GRAPH]]
     if format_values and graph_format in _DESCRIPTION_OFFERS.values():
         chosen: str | None = graph_format
     else:
