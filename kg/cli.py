@@ -1,4 +1,4 @@
-"""`kg` command line: build | validate | serve."""
+"""`kg` command line: build | validate | serve | diff."""
 
 from __future__ import annotations
 
@@ -52,6 +52,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from kg.diff import compare, load_release
+
+    diff = compare(load_release(Path(args.old)), load_release(Path(args.new)))
+    print(diff.report())
+    if args.rdf:
+        diff.to_rdf(_uris(args).base).serialize(args.rdf, format="turtle")
+        print(f"change set written to {args.rdf}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description=__doc__)
     parser.add_argument(
@@ -80,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("diff", help="compare two releases (folders or .nt/.ttl dumps)")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--rdf", help="also write the change set as Turtle to this file")
+    p.set_defaults(func=cmd_diff)
 
     args = parser.parse_args(argv)
     try:

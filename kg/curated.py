@@ -152,6 +152,17 @@ class Position:
 
 
 @dataclass(frozen=True)
+class Deprecation:
+    """A position an amending act removed: it stays in the graph, marked deprecated."""
+
+    notation: str
+    act: str
+    replaced_by: tuple[str, ...]
+    note: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class SubjectSpan:
     """A quote that belongs to a structural entity (a heading, a code, a definition)."""
 
@@ -194,6 +205,7 @@ class Register:
     positions: list[Position] = field(default_factory=list)
     spans: list[SubjectSpan] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    deprecations: list[Deprecation] = field(default_factory=list)
 
     def acts_by_id(self) -> dict[str, Act]:
         return {a.id: a for a in self.acts}
@@ -403,6 +415,16 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
         "rationale",
     ).rows(lambda r, o: _decision(r, o, source))
 
+    reg.deprecations = reader("lifecycle.csv", "notation", "act", "replaced_by", "note").rows(
+        lambda r, o: Deprecation(
+            _required(r, "notation"),
+            _ident(r, "act"),
+            _list(r["replaced_by"]),
+            r["note"].strip(),
+            o,
+        )
+    )
+
     problems.extend(_cross_check(reg))
     if problems:
         raise CuratedDataError(problems)
@@ -607,6 +629,18 @@ def _cross_check(reg: Register) -> list[Problem]:
             bad(p.origin, f"unknown significance level {p.significance_level!r}")
         if p.qualification_level and p.qualification_level not in quals:
             bad(p.origin, f"unknown qualification level {p.qualification_level!r}")
+
+    for d in reg.deprecations:
+        if d.notation not in positions:
+            bad(d.origin, f"unknown position {d.notation!r}")
+        if d.act not in acts:
+            bad(d.origin, f"unknown act {d.act!r}")
+        for successor in d.replaced_by:
+            if successor not in positions:
+                bad(d.origin, f"unknown successor position {successor!r}")
+            elif successor == d.notation:
+                bad(d.origin, "a position cannot replace itself")
+    out += _duplicates(reg.deprecations, lambda x: x.notation, "deprecation")
 
     known = {
         "block": blocks,

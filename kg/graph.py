@@ -163,6 +163,7 @@ class GraphBuilder:
         self.positions()
         self.structural_quotes()
         self.decisions()
+        self.deprecations()
         return self.g
 
     def ontology(self) -> None:
@@ -472,6 +473,19 @@ class GraphBuilder:
                     SKOS.editorialNote,
                     Literal(f"{d.id} ({DECISION_KINDS[d.kind][2]}): {d.we_record}", lang="en"),
                 )
+
+    def deprecations(self) -> None:
+        """Positions removed by an amendment stay, deprecated, pointing to any successor."""
+        u = self.u
+        for d in self.reg.deprecations:
+            c = u.position(d.notation)
+            self.add(c, OWL.deprecated, Literal(True))
+            for successor in d.replaced_by:
+                self.add(c, DCTERMS.isReplacedBy, u.position(successor))
+                self.add(u.position(successor), DCTERMS.replaces, c)
+            note = f"Removed from the register by {d.act}" + (f": {d.note}" if d.note else ".")
+            self.add(c, SKOS.historyNote, Literal(note, lang="en"))
+            self.add(c, PROV.wasInvalidatedBy, u.act(d.act))
 
 
 def _camel(kind: str) -> str:
