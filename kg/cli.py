@@ -1,4 +1,4 @@
-"""`kg` command line: build | validate | serve | diff."""
+"""`kg` command line: build | validate | serve | diff | package."""
 
 from __future__ import annotations
 
@@ -63,6 +63,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    from kg.package import package
+
+    out = package(Path(args.release).resolve(), Path(args.out))
+    print(f"package written to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description=__doc__)
     parser.add_argument(
@@ -97,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("new")
     p.add_argument("--rdf", help="also write the change set as Turtle to this file")
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser(
+        "package",
+        help="zip a release for open-data portals (dumps, CSVW, DCAT, READMEs, checksums)",
+    )
+    p.add_argument("--release", default="dist", help="release folder (default: dist)")
+    p.add_argument("--out", default="register-1042.zip")
+    p.set_defaults(func=cmd_package)
 
     args = parser.parse_args(argv)
     try:
