@@ -1,4 +1,4 @@
-"""`kg` command line: build | validate | serve | diff | package."""
+"""`kg` command line: build | validate | serve | diff | package | publish."""
 
 from __future__ import annotations
 
@@ -71,6 +71,14 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from kg.publish import publish
+
+    result = publish(Path(args.release).resolve(), args.graph_store, _uris(args))
+    print(f"published {result.triples} triples as <{result.graph}> (HTTP {result.status})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kg", description=__doc__)
     parser.add_argument(
@@ -113,6 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--release", default="dist", help="release folder (default: dist)")
     p.add_argument("--out", default="register-1042.zip")
     p.set_defaults(func=cmd_package)
+
+    p = sub.add_parser(
+        "publish",
+        help="push the release into a SPARQL 1.1 Graph Store (one named graph per release)",
+    )
+    p.add_argument(
+        "--graph-store",
+        required=True,
+        metavar="URL",
+        help="Graph Store Protocol endpoint, e.g. http://host:7878/store",
+    )
+    p.add_argument("--release", default="dist", help="release folder (default: dist)")
+    p.set_defaults(func=cmd_publish)
 
     args = parser.parse_args(argv)
     try:

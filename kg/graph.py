@@ -148,8 +148,8 @@ class GraphBuilder:
         self.add(exact, OA.prefix, Literal(text[max(0, span.start - 32) : span.start]))
         self.add(exact, OA.suffix, Literal(text[span.end : span.end + 32]))
         self.add(position, RDF.type, OA.TextPositionSelector)
-        self.add(position, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger))
-        self.add(position, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger))
+        self.add(position, OA.start, Literal(span.start, datatype=XSD.integer))
+        self.add(position, OA.end, Literal(span.end, datatype=XSD.integer))
         return q
 
     # ---------------------------------------------------------------- building
@@ -175,7 +175,7 @@ class GraphBuilder:
         self.add(text, RDF.type, ELI.Format)
         self.add(text, DCTERMS.format, Literal("text/plain; charset=utf-8"))
         self.add(text, KG.sha256, Literal(src.sha256))
-        self.add(text, KG.characterCount, Literal(len(src.text), datatype=XSD.nonNegativeInteger))
+        self.add(text, KG.characterCount, Literal(len(src.text), datatype=XSD.integer))
         self.add(text, DCTERMS.language, Literal("kk"))
         self.add(
             text,
