@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import sparql
+from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
 def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
@@ -52,6 +53,9 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.repository = Repository(service)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unexpected_error)
+    app.add_middleware(CatchAll)  # added first: SecurityHeaders wraps it, so 500s get headers
+    app.add_middleware(SecurityHeaders, templates_dir=settings.templates_dir)
     app.include_router(sparql.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     return app
