@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,16 +140,34 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def verify_release(folder: Path) -> list[str]:
-    """Problems with a release folder: missing files or checksum mismatches (empty if sound)."""
+def listed_digests(folder: Path) -> dict[str, str]:
+    """{file name: SHA-256 hex} as SHA256SUMS lists them (empty if there is no SHA256SUMS)."""
+    sums = folder / SUMS_NAME
+    if not sums.is_file():
+        return {}
+    listed = {}
+    for line in sums.read_text(encoding="ascii", errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    return listed
+
+
+def verify_release(folder: Path, required: Iterable[str] = ()) -> list[str]:
+    """Problems with a release folder: missing files or checksum mismatches (empty if sound).
+
+    `required` names files that must be listed in SHA256SUMS (the server needs register.nt:
+    a SHA256SUMS that does not list it would vouch for nothing).
+    """
     sums = folder / SUMS_NAME
     if not sums.is_file():
         return [f"{sums} is missing"]
-    problems = []
-    for line in sums.read_text(encoding="ascii").splitlines():
-        digest, _, name = line.partition("  ")
+    listed = listed_digests(folder)
+    problems = [f"{name} is not listed in {SUMS_NAME}" for name in required if name not in listed]
+    for name, digest in listed.items():
         path = folder / name
-        if not path.is_file():
+        if "/" in name or "\\" in name or name in ("", ".", ".."):
+            problems.append(f"{name!r} in {SUMS_NAME} is not a file name of the release")
+        elif not path.is_file():
             problems.append(f"{name} is missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             problems.append(f"{name} does not match its checksum")

@@ -36,6 +36,7 @@ import contextlib
 import ctypes
 import enum
 import functools
+import hashlib
 import itertools
 import logging
 import multiprocessing
@@ -205,10 +206,14 @@ class StoreSpec:
     prefixes: tuple[tuple[str, str], ...] = tuple(STANDARD_PREFIXES.items())
     memory_limit: int | None = None
     sandbox_network: bool = True
+    #: SHA-256 the register's bytes must have (from the verified SHA256SUMS): a worker started
+    #: later, e.g. to replace a killed one, refuses a file that changed since the check.
+    register_sha256: str | None = None
 
     @classmethod
     def from_release(cls, release_dir: Path, settings: Settings) -> StoreSpec:
         """The spec for `<release_dir>/register.nt` under `settings`."""
+        from kg.release import listed_digests
         from kg.uris import KG  # the vocabulary namespace, minted in one place
 
         register = Path(release_dir) / "register.nt"
@@ -228,6 +233,7 @@ class StoreSpec:
             prefixes=(*STANDARD_PREFIXES.items(), ("kg", str(KG))),
             memory_limit=settings.worker_memory_limit,
             sandbox_network=settings.sandbox_network,
+            register_sha256=listed_digests(Path(release_dir)).get("register.nt"),
         )
 
 
@@ -465,7 +471,10 @@ def _read_frame(stream: Any) -> Any | None:
 
 def _load_store(spec: StoreSpec) -> tuple[ox.Store, dict[str | None, int]]:
     store = ox.Store()
-    store.bulk_load(path=spec.register, format=ox.RdfFormat.N_TRIPLES)
+    data = Path(spec.register).read_bytes() if spec.register else b""
+    if spec.register_sha256 and hashlib.sha256(data).hexdigest() != spec.register_sha256:
+        raise ValueError(f"{spec.register} does not match the checksum the release was served with")
+    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
     counts: dict[str | None, int] = {}
     for iri, path in spec.named_graphs:
         store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(iri))
@@ -509,8 +518,9 @@ def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
             reply = ("error", e.status, e.message)
         except MemoryError:
             reply = ("error", 503, "the query needed more memory than a query worker may use")
-        except Exception as e:  # a bug, not bad input: report it as such
-            reply = ("error", 500, f"internal error while evaluating: {type(e).__name__}: {e}")
+        except Exception:  # a bug, not bad input: details to the log, never to the client
+            log.exception("internal error while evaluating a query")
+            reply = ("error", 500, "internal error while evaluating this query (logged)")
         _send_frame(conn, reply)
 
 

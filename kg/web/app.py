@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
+from kg.errors import KgError
+from kg.release import verify_release
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import sparql
@@ -29,7 +31,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     (Jinja2, over settings.templates_dir).
     """
     settings = settings or Settings()
-    release_dir = Path(release_dir)
+    release_dir = check_release(Path(release_dir))
     service = QueryService.from_release(release_dir, settings)
 
     @asynccontextmanager
@@ -59,6 +61,27 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     return app
+
+
+#: Files of the release the server reads; SHA256SUMS must list and match them.
+SERVED_FILES = ("register.nt",)
+
+
+def check_release(release_dir: Path) -> Path:
+    """`release_dir` if it is a sound release, else KgError saying what is wrong.
+
+    Why before anything loads: a truncated or altered dump would load without complaint and
+    answer wrong results; a release that fails its own SHA256SUMS is never served.
+    """
+    if not release_dir.is_dir():
+        raise KgError(f"{release_dir}: no release folder here; build one with `kg build`")
+    problems = verify_release(release_dir, required=SERVED_FILES)
+    if problems:
+        listed = "; ".join(problems[:10])
+        raise KgError(
+            f"{release_dir} is not a sound release ({listed}); rebuild it with `kg build`"
+        )
+    return release_dir
 
 
 async def _query_error(request: Request, exc: QueryError) -> Response:

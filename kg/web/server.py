@@ -11,14 +11,16 @@ import argparse
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from kg.errors import KgError
 from kg.settings import ENV_VAR, Settings
-from kg.web.app import create_app
+from kg.web.app import check_release, create_app
 
 
 def _fastest(module: str, fallback: str) -> str:
@@ -26,8 +28,13 @@ def _fastest(module: str, fallback: str) -> str:
 
 
 def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settings: Any) -> None:
-    """Serve `release_dir` on host:port until interrupted; `settings` are kg.settings.Settings."""
+    """Serve `release_dir` on host:port until interrupted; `settings` are kg.settings.Settings.
+
+    Raises KgError before anything starts if the release is missing or fails its SHA256SUMS
+    (every HTTP worker checks again when it builds its app).
+    """
     resolved = Settings.from_mapping(settings)
+    check_release(Path(release_dir))
     os.environ[ENV_VAR] = json.dumps(
         {
             "release_dir": str(Path(release_dir).resolve()),
@@ -84,6 +91,14 @@ def main(argv: list[str] | None = None) -> None:
         "--named-graph", type=_named_graph, action="append", default=[], metavar="IRI=PATH"
     )
     a = p.parse_args(argv)
+    try:
+        _serve_args(a)
+    except KgError as e:
+        print(f"kg serve: error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _serve_args(a: argparse.Namespace) -> None:
     serve(
         a.release_dir,
         host=a.host,

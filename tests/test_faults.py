@@ -1,0 +1,163 @@
+"""The server on missing, corrupted or changing release folders: a clear error or a rebuild,
+never a store that answers from half the data.
+
+(Builds killed at random points are tested in tests/test_release.py.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import FIXTURE_RELEASE, ROOT, RunningServer, free_port, start_server, stop_server
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def serve_and_fail(release: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `python -m kg.web.server RELEASE` and expect it to exit on its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "kg.web.server", str(release), "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_clear_refusal(run: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert run.returncode == 2, run
+    assert "Traceback" not in run.stderr, run.stderr
+    for word in words:
+        assert word in run.stderr, run.stderr
+
+
+def copy_release(tmp_path: Path) -> Path:
+    release = tmp_path / "release"
+    shutil.copytree(FIXTURE_RELEASE, release)
+    return release
+
+
+def lines(path: Path) -> int:
+    return sum(1 for line in path.read_bytes().splitlines() if line.strip())
+
+
+def count(base_url: str, salt: str = "") -> httpx.Response:
+    query = COUNT + (f" # {salt}" if salt else "")
+    return httpx.get(
+        f"{base_url}/sparql",
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    assert_clear_refusal(serve_and_fail(tmp_path / "nowhere"), "no release folder", "kg build")
+
+
+def test_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    assert_clear_refusal(serve_and_fail(tmp_path), "SHA256SUMS is missing")
+
+
+def test_truncated_dump_is_refused(tmp_path: Path) -> None:
+    release = copy_release(tmp_path)
+    data = (release / "register.nt").read_bytes()
+    cut = data[: len(data) // 2]
+    (release / "register.nt").write_bytes(cut[: cut.rindex(b"\n") + 1])  # still valid N-Triples
+    assert_clear_refusal(serve_and_fail(release), "register.nt does not match its checksum")
+
+
+def test_missing_dump_is_refused(tmp_path: Path) -> None:
+    release = copy_release(tmp_path)
+    (release / "register.nt").unlink()
+    assert_clear_refusal(serve_and_fail(release), "register.nt is missing")
+
+
+def test_sums_that_do_not_vouch_for_the_dump_are_refused(tmp_path: Path) -> None:
+    release = copy_release(tmp_path)
+    (release / "SHA256SUMS").write_text("")
+    assert_clear_refusal(serve_and_fail(release), "register.nt is not listed in SHA256SUMS")
+
+
+def test_a_dump_changed_while_serving_is_never_loaded(
+    tmp_path: Path, launch: Callable[..., RunningServer]
+) -> None:
+    """A replacement worker (after a kill) checks the dump again: it refuses the altered file,
+    and the server answers 503 rather than counts from the altered data."""
+    release = copy_release(tmp_path)
+    expected = lines(release / "register.nt")
+    server = launch(release, ["--workers", "1", "--http-workers", "1", "--time-limit", "1"])
+    first = count(server.base_url)
+    assert first.status_code == 200
+    assert int(first.json()["results"]["bindings"][0]["n"]["value"]) == expected
+
+    data = (release / "register.nt").read_bytes()
+    (release / "register.nt").write_bytes(data[: data.index(b"\n", len(data) // 3) + 1])
+    runaway = httpx.get(server.endpoint, params={"query": RUNAWAY}, timeout=60)
+    assert runaway.status_code == 503  # its worker was killed; the replacement must reload
+
+    statuses = []
+    for attempt in range(5):
+        r = count(server.base_url, salt=f"after change {attempt}")
+        statuses.append(r.status_code)
+        if r.status_code == 200:  # only the original data may ever answer
+            assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == expected
+    assert statuses == [503] * 5, statuses
+    deadline = time.monotonic() + 30
+    while "does not match the checksum" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "does not match the checksum" in server.log()
+    assert httpx.get(f"{server.base_url}/healthz", timeout=10).status_code == 200
+
+
+@pytest.mark.slow
+def test_kg_serve_rebuilds_a_corrupted_release(tmp_path: Path) -> None:
+    """`kg serve --out DIR` on a corrupted release builds a fresh one and serves it whole."""
+    from kg.build import build
+
+    out = tmp_path / "dist"
+    build(out)
+    nt = out / "register.nt"
+    nt.write_bytes(nt.read_bytes()[:1000])
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "serve", "--out", str(out), "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = RunningServer(proc, f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert "building the release" in server.log(), server.log()
+        r = count(server.base_url)
+        assert r.status_code == 200, server.log()
+        served = int(r.json()["results"]["bindings"][0]["n"]["value"])
+        assert served == lines(out / "register.nt") > 10_000
+    finally:
+        stop_server(server)
+
+
+def test_start_server_helper_refuses_a_corrupted_release(tmp_path: Path) -> None:
+    """The test harness's own start-up sees the refusal too (no server on a bad release)."""
+    release = copy_release(tmp_path)
+    (release / "register.nt").write_bytes(b"")
+    with pytest.raises(RuntimeError, match="does not match its checksum"):
+        server = start_server(release, tmp_path)
+        stop_server(server)
