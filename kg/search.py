@@ -1,0 +1,797 @@
+"""Find positions (and grades, tiers, institution types, occupations) the way people type them.
+
+One index serves the HTML search page, the JSON search API and the reconciliation service, so
+all three agree on what matches and in which order.
+
+Where the index comes from: the release folder's ``register.nt``, parsed in-process with
+pyoxigraph when the app is created (about 50 ms for the whole register). Why not through the
+SPARQL query workers: a search must not wait for a worker process or count against the
+endpoint's limits, the index has to exist before the first request, and each of uvicorn's
+HTTP worker processes builds its own copy anyway. The release is the only input, as for
+every other part of the server: nothing here reads the curated CSV files.
+
+Normalisation (labels and queries go through the same steps, so they meet in the middle):
+
+1. Unicode NFKC, case folding, every dash variant becomes ``-``.
+2. Notations: a chunk that reads as a register code once look-alike letters are mapped to
+   the Latin ones the codes use (Cyrillic А В С Д Е Н О, and З read as the digit 3) is a
+   *code*: ``В2-1``, ``СЗ``, ``c3.2`` become ``B2-1``, ``C3``, ``C3.02``. A chunk without an
+   ASCII digit counts only when it is the whole query (so the word "аз" stays a word).
+3. Words: Kazakh letters are folded to what a Russian keyboard types (ә→а ғ→г қ→к ң→н ө→о
+   ұ,ү→у һ→х і→и, also ё→е); Latin letters inside a Cyrillic word are read as their Cyrillic
+   look-alikes ("мейiргер" typed with a Latin i); in Latin words (kk-Latn labels, English)
+   diacritics are dropped and dotless ı is i. Hyphenated words are split.
+4. A light Kazakh suffix stripper (``stem``): up to four passes remove the longest ending of
+   :data:`SUFFIXES` (case endings: genitive -ның/-нің/-дың/..., dative -ға/-ге/-қа/-ке/-на/
+   -не, locative, ablative, instrumental; the adjectival -дағы/-дегі; possessive -сы/-сі/-ы/
+   -і; plural -лар/-лер/...), keeping a stem of at least three letters (four before a
+   two-letter ending); then a final г/б becomes к/п, undoing the voicing of қ/к/п before a
+   vowel (орталық, орталығы). It is not a morphological analyser: it only has to send the
+   forms of one word to the same key, so "басшысы", "басшының", "басшысының" and "басшы" all
+   become "басш", "нұсқаушы" and "нұсқаушысы" become "нускауш", "бухгалтері" "бухгалтер".
+   Single-vowel endings that would eat the stem's own vowel (the dative -а/-е) are left out.
+5. Abbreviations: an institution type whose alternative label is an abbreviation
+   (``skos:altLabel "ЗТМО"``) and whose Kazakh preferred label is its expansion, as the
+   register's note defines it, lets every label containing the abbreviation be found by the
+   expansion, and a query containing the abbreviation find labels that spell it out.
+
+Ranking: a query's words are matched to a label's words (same stem: 1.0; the query word is a
+prefix of the label's, as while typing: 0.5-0.9; the label's stem is a prefix of the query's,
+an ending the stripper does not know: 0.85; one edit apart: 0.8). Words weigh their inverse
+document frequency, so "бухгалтер" counts more than "маңызы". With ``recall`` the weighted
+share of the query that was found and ``precision`` the weighted share of the label that the
+query covers, ``score = 100 · recall² · (0.55 + 0.45 · precision)``, and only a label equal
+to the query after steps 1 and 3 scores 100 (anything else at most 99). So the plain
+"Бухгалтер" (100) ranks above "... бас бухгалтері" (the query is all found, but covers a
+small part of the title). An entity scores its best label (Kazakh, Russian, English,
+kk-Latn, alternative labels, notation). Code chunks match notations (exact: 100; a longer
+code that starts with it: 4 points less per extra part, so B2-1 finds B2-1-H and its
+positions) and, mixed with words, restrict the word matches to those notations.
+Ties prefer positions, then occupations, grades, tiers, blocks, institution types; then the
+register's order. Deprecated concepts stay findable, after current ones.
+
+Grouping: hits with the same normalised Kazakh title and type form one group, which lists
+the grade notations side by side ("Бухгалтер: C2, C3").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.notation import natural_key
+
+RELEASE_FILE = "register.nt"
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_KG = "https://reg1042.example.org/def#"
+
+RDF_TYPE = _RDF + "type"
+RDFS_LABEL = _RDFS + "label"
+SKOS_PREF = _SKOS + "prefLabel"
+SKOS_ALT = _SKOS + "altLabel"
+SKOS_HIDDEN = _SKOS + "hiddenLabel"
+SKOS_NOTATION = _SKOS + "notation"
+SKOS_BROADER = _SKOS + "broader"
+OWL_DEPRECATED = _OWL + "deprecated"
+POSITION_REGISTER = _KG + "PositionRegister"
+
+#: SKOS mapping properties, as the occupations' ISCO-08 crosswalk uses them.
+MAPPING_RELATIONS = {
+    _SKOS + "exactMatch": "exactMatch",
+    _SKOS + "closeMatch": "closeMatch",
+    _SKOS + "broadMatch": "broadMatch",
+    _SKOS + "narrowMatch": "narrowMatch",
+}
+#: ESCO's URIs of ISCO-08 groups: http://data.europa.eu/esco/isco/C<code>.
+ISCO_URI_RE = re.compile(r"^http://data\.europa\.eu/esco/isco/C(?P<code>[0-9]{1,4})$")
+
+#: Entity types by class; the URI's first path segment is the same word (kg/uris.py).
+TYPE_BY_CLASS = {
+    _KG + "Position": "position",
+    _KG + "Occupation": "occupation",
+    _KG + "Grade": "grade",
+    _KG + "Tier": "tier",
+    _KG + "Block": "block",
+    _KG + "InstitutionType": "institution-type",
+    _KG + "Sector": "sector",
+    _KG + "SignificanceLevel": "significance-level",
+    _KG + "QualificationLevel": "qualification-level",
+    _KG + "Category": "category",
+}
+CLASS_BY_TYPE = {t: c for c, t in TYPE_BY_CLASS.items()}
+#: Order of types in ties and in lists: the register's own entities first.
+TYPE_ORDER = tuple(TYPE_BY_CLASS.values())
+_TYPE_RANK = {t: i for i, t in enumerate(TYPE_ORDER)}
+
+#: Entity-valued structure links, by property id (the reconciliation property ids too).
+LINK_PROPERTIES = {
+    _KG + "block": "block",
+    _KG + "tier": "tier",
+    _KG + "grade": "grade",
+    _KG + "sector": "sector",
+    _KG + "qualificationLevel": "qualification-level",
+    _KG + "category": "category",
+    _KG + "significanceLevel": "significance-level",
+    _KG + "institutionType": "institution-type",
+    _KG + "occupation": "occupation",
+}
+LITERAL_PROPERTIES = {_KG + "step": "step"}
+
+# ---------------------------------------------------------------------------- normalisation
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad"), "-")
+#: Kazakh letters as typed on a Russian keyboard.
+_KAZAKH_FOLD = str.maketrans(
+    {"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и"}
+    | {"ё": "е"}
+)
+#: Latin letters that look like Cyrillic ones, read as Cyrillic inside a Cyrillic word.
+_LATIN_IN_CYRILLIC = str.maketrans(
+    {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "и", "k": "к"}
+    | {"m": "м", "t": "т", "h": "х", "b": "в"}
+)
+#: Letters that look like the Latin letters of codes (З is the digit 3).
+_CODE_LOOKALIKE = str.maketrans(
+    {"а": "A", "в": "B", "с": "C", "д": "D", "е": "E", "н": "H", "о": "O", "з": "3"}
+    | {"a": "A", "b": "B", "c": "C", "d": "D", "e": "E", "h": "H", "o": "O"}
+)
+_CODE_RE = re.compile(
+    r"(?P<tier>[A-D][1-9])(?:-(?P<step>[1-9][0-9]?(?:-[1-9])?))?(?:-(?P<sector>[HEO]))?"
+    r"(?:\.(?P<n>[0-9]{1,2}))?"
+)
+_CHUNK_RE = re.compile(r"[^\s,;:()\[\]{}\"'«»/\\|!?]+")
+_WORD_RE = re.compile(r"[^\W_]+")
+_CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
+
+#: Endings the stemmer strips (already folded as in step 3), by the shortest stem they leave.
+SUFFIXES: tuple[tuple[str, int], ...] = tuple(
+    sorted(
+        [(s, 3) for s in ("нын", "нин", "дын", "дин", "тын", "тин")]  # genitive
+        + [(s, 3) for s in ("дагы", "деги", "тагы", "теги", "ндагы", "ндеги")]  # -дағы
+        + [(s, 3) for s in ("дан", "ден", "тан", "тен", "нан", "нен", "ндан", "нден")]  # ablative
+        + [(s, 3) for s in ("мен", "бен", "пен")]  # instrumental
+        + [(s, 3) for s in ("лар", "лер", "дар", "дер", "тар", "тер")]  # plural
+        + [(s, 4) for s in ("га", "ге", "ка", "ке", "на", "не")]  # dative
+        + [(s, 4) for s in ("да", "де", "та", "те", "нда", "нде")]  # locative
+        + [(s, 3) for s in ("сы", "си", "ы", "и")]  # possessive (3rd person)
+        # the same endings in kk-Latn (2021 alphabet, diacritics dropped)
+        + [(s, 3) for s in ("nyn", "nin", "dyn", "din", "tyn", "tin")]
+        + [(s, 3) for s in ("dagy", "degi", "tagy", "tegi", "ndagy", "ndegi")]
+        + [(s, 3) for s in ("dan", "den", "tan", "ten", "nan", "nen")]
+        + [(s, 3) for s in ("lar", "ler", "dar", "der", "tar", "ter")]
+        + [(s, 4) for s in ("ga", "ge", "qa", "ke", "na", "ne")]
+        + [(s, 3) for s in ("sy", "si", "y")],
+        key=lambda item: -len(item[0]),
+    )
+)
+_DEVOICE = {"г": "к", "б": "п", "g": "k", "b": "p"}
+#: Function words: found, but they weigh little.
+STOPWORDS = frozenset(
+    [
+        "жане",
+        "мен",
+        "бен",
+        "пен",
+        "немесе",
+        "и",
+        "или",
+        "в",
+        "во",
+        "по",
+        "для",
+        "на",
+        "из",
+        "с",
+        "жане",
+        "and",
+        "or",
+        "of",
+        "the",
+        "for",
+        "in",
+        "with",
+        "at",
+        "to",
+        "jane",
+        "men",
+        "ben",
+        "pen",
+        "nemese",
+    ]
+)
+_STOPWORD_WEIGHT = 0.15
+#: Hits scoring less are left out of search results.
+MIN_SCORE = 15.0
+
+
+def fold(text: str) -> str:
+    """Step 1 and the letter folding of step 3, without splitting: the key of exact matches."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_DASHES)
+    return " ".join(fold_word(w) for w in _WORD_RE.findall(text))
+
+
+def fold_word(word: str) -> str:
+    """One casefolded word as a Russian keyboard and a plain Latin keyboard would type it."""
+    if _CYRILLIC_RE.search(word):
+        return word.translate(_LATIN_IN_CYRILLIC).translate(_KAZAKH_FOLD)
+    if word.isascii():
+        return word
+    stripped = "".join(
+        c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
+    )
+    return stripped.replace("ı", "i")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The search key of one folded word (see the module docstring, step 4)."""
+    if word.isdigit() or len(word) < 4:
+        return word
+    for _ in range(4):
+        for suffix, keep in SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    last = word[-1]
+    return word[:-1] + _DEVOICE[last] if last in _DEVOICE else word
+
+
+def as_code(chunk: str, alone: bool = False) -> str | None:
+    """The register code a chunk of a query reads as (step 2), or None."""
+    mapped = unicodedata.normalize("NFKC", chunk).casefold().translate(_DASHES)
+    mapped = mapped.translate(_CODE_LOOKALIKE).upper().rstrip(".")
+    if len(mapped) == 1:
+        return mapped if alone and mapped in "ABCD" else None
+    m = _CODE_RE.fullmatch(mapped)
+    if m is None or not (alone or any(c.isdigit() for c in chunk if c.isascii())):
+        return None
+    code = m["tier"]
+    if m["step"]:
+        code += "-" + m["step"]
+    if m["sector"]:
+        code += "-" + m["sector"]
+    if m["n"]:
+        code += f".{int(m['n']):02d}"
+    return code
+
+
+def code_score(code: str, notation: str) -> float:
+    """How well a notation answers a code typed in a query (0: not at all)."""
+    if notation == code:
+        return 100.0
+    if notation.startswith((code + "-", code + ".")):
+        rest = notation[len(code) :]
+        return 100.0 - 4 * (rest.count("-") + rest.count("."))
+    return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A query after normalisation: register codes and word keys."""
+
+    text: str
+    codes: tuple[str, ...]
+    words: tuple[str, ...]  # folded words, in order
+    stems: tuple[str, ...]  # their stems, unique, in order
+    key: str  # the folded query, for exact matches
+
+    @property
+    def empty(self) -> bool:
+        return not self.codes and not self.stems
+
+
+def parse_query(text: str) -> Query:
+    """Split a query into codes and words, normalised as labels are."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    chunks = _CHUNK_RE.findall(text)
+    codes: list[str] = []
+    rest: list[str] = []
+    for chunk in chunks:
+        code = as_code(chunk, alone=len(chunks) == 1)
+        if code is not None:
+            codes.append(code)
+        else:
+            rest.append(chunk)
+    words = fold(" ".join(rest)).split()
+    stems = tuple(dict.fromkeys(stem(w) for w in words))
+    return Query(text, tuple(dict.fromkeys(codes)), tuple(words), stems, " ".join(words))
+
+
+# ---------------------------------------------------------------------------- the data
+
+
+@dataclass(slots=True)
+class Entity:
+    """A concept of the release as search and reconciliation see it."""
+
+    id: str  # the URI's path under the base IRI ("position/C2.02"); the whole URI if foreign
+    uri: str
+    type: str
+    notation: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # skos:prefLabel by language tag
+    alt_labels: list[tuple[str, str]] = field(default_factory=list)  # (text, language tag)
+    links: dict[str, list[str]] = field(default_factory=dict)  # property id -> entity ids
+    literals: dict[str, list[str]] = field(default_factory=dict)  # property id -> values
+    mappings: list[tuple[str, str]] = field(default_factory=list)  # (relation, target URI)
+    deprecated: bool = False
+    order: int = 0  # position in the register's order (natural order of notations)
+
+    def label(self, lang: str = "kk") -> str:
+        """The preferred label in `lang`, else Kazakh, else any, else the notation."""
+        return (
+            self.labels.get(lang)
+            or self.labels.get("kk")
+            or next(iter(self.labels.values()), "")
+            or self.notation
+            or self.id
+        )
+
+    @property
+    def grade_notation(self) -> str:
+        """The grade this entity stands in (its own notation for grades, tiers, blocks)."""
+        if self.type == "position":
+            grade = self.links.get("grade")
+            return grade[0].rpartition("/")[2] if grade else self.notation.partition(".")[0]
+        return self.notation
+
+
+@dataclass(frozen=True, slots=True)
+class IscoGroup:
+    """An ISCO-08 group a mapping targets (code from skos:notation, else from the URI)."""
+
+    uri: str
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One entity found, with its score (0-100) and the label that matched best."""
+
+    entity: Entity
+    score: float
+    matched: str
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Hits of one type that share a normalised title: one title, its grades side by side."""
+
+    title: str
+    type: str
+    score: float
+    hits: tuple[Hit, ...]
+
+    @property
+    def grades(self) -> list[str]:
+        return list(dict.fromkeys(h.entity.grade_notation for h in self.hits if h.entity.notation))
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    """One searchable text of an entity: a label (or its expansion), as stems."""
+
+    entity: int
+    label: str
+    stems: tuple[str, ...]
+    key: str | None  # folded label, for exact matches; None for expansions
+
+
+def _path_of(uri: str, base: str) -> str:
+    return uri[len(base) :] if base and uri.startswith(base) else uri
+
+
+def _is_abbreviation(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return 2 <= len(letters) <= 8 and all(c.isupper() for c in letters) and " " not in text
+
+
+class SearchIndex:
+    """The search index of one release; immutable once built, so it can be shared freely."""
+
+    def __init__(
+        self,
+        entities: list[Entity],
+        isco: dict[str, IscoGroup] | None = None,
+        base: str = "",
+        type_labels: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.base = base
+        self.entities = entities
+        self.isco = isco or {}
+        #: Names of the entity types by language, from the ontology's rdfs:label.
+        self.type_labels = type_labels or {}
+        self.by_id: dict[str, Entity] = {e.id: e for e in entities}
+        self.by_uri: dict[str, Entity] = {e.uri: e for e in entities}
+        self.by_notation: dict[str, list[Entity]] = defaultdict(list)
+        for e in entities:
+            if e.notation:
+                self.by_notation[e.notation].append(e)
+        self.abbreviations = self._abbreviations()
+        self._docs: list[_Doc] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._build_docs()
+        df: dict[str, int] = defaultdict(int)
+        for stems in self._entity_stems():
+            for s in stems:
+                df[s] += 1
+        n = max(1, len(entities))
+        self._idf = {s: math.log(1 + n / d) for s, d in df.items()}
+        self._unknown_weight = math.log(1 + 2 * n)
+        self._doc_weight = [sum(self.weight(s) for s in d.stems) or 1.0 for d in self._docs]
+        self._vocabulary = sorted(self._postings)
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for s in self._vocabulary:
+            self._by_length[len(s)].append(s)
+        self._search_cached = lru_cache(maxsize=4096)(self._search)
+        self._term_matches = lru_cache(maxsize=16384)(self._matches)
+
+    # ------------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_release(cls, release_dir: Path) -> SearchIndex:
+        """The index of a release folder (its N-Triples dump)."""
+        with open(Path(release_dir) / RELEASE_FILE, "rb") as handle:
+            return cls.from_triples(q.triple for q in ox.parse(handle, ox.RdfFormat.N_TRIPLES))
+
+    @classmethod
+    def from_triples(cls, triples: Iterable[ox.Triple]) -> SearchIndex:
+        """The index of a graph given as triples (from a file, a store or a CONSTRUCT)."""
+        wanted = {
+            RDF_TYPE,
+            RDFS_LABEL,
+            SKOS_PREF,
+            SKOS_ALT,
+            SKOS_HIDDEN,
+            SKOS_NOTATION,
+            SKOS_BROADER,
+            OWL_DEPRECATED,
+            *MAPPING_RELATIONS,
+            *LINK_PROPERTIES,
+            *LITERAL_PROPERTIES,
+        }
+        about: dict[str, list[tuple[str, ox.NamedNode | ox.Literal]]] = defaultdict(list)
+        for t in triples:
+            p = t.predicate.value
+            if p in wanted and isinstance(t.subject, ox.NamedNode):
+                about[t.subject.value].append((p, t.object))  # type: ignore[arg-type]
+        return cls._from_descriptions(about)
+
+    @classmethod
+    def _from_descriptions(
+        cls, about: dict[str, list[tuple[str, ox.NamedNode | ox.Literal]]]
+    ) -> SearchIndex:
+        base = ""
+        for s, pairs in about.items():
+            if (RDF_TYPE, ox.NamedNode(POSITION_REGISTER)) in pairs:
+                base = s.rpartition("/")[0] + "/"
+        typed: dict[str, str] = {}
+        for s, pairs in about.items():
+            for p, o in pairs:
+                if p == RDF_TYPE and o.value in TYPE_BY_CLASS:
+                    typed[s] = TYPE_BY_CLASS[o.value]
+                elif p == _KG + "occupation" and isinstance(o, ox.NamedNode):
+                    typed.setdefault(o.value, "occupation")
+        entities: list[Entity] = []
+        for s, kind in typed.items():
+            e = Entity(id=_path_of(s, base), uri=s, type=kind)
+            for p, o in about.get(s, ()):
+                if isinstance(o, ox.Literal):
+                    lang = o.language or ""
+                    if p == SKOS_PREF:
+                        e.labels.setdefault(lang, o.value)
+                    elif p in (SKOS_ALT, SKOS_HIDDEN):
+                        e.alt_labels.append((o.value, lang))
+                    elif p == SKOS_NOTATION:
+                        e.notation = e.notation or o.value
+                    elif p == OWL_DEPRECATED:
+                        e.deprecated = o.value in ("true", "1")
+                    elif p in LITERAL_PROPERTIES:
+                        e.literals.setdefault(LITERAL_PROPERTIES[p], []).append(o.value)
+                elif p in LINK_PROPERTIES:
+                    e.links.setdefault(LINK_PROPERTIES[p], []).append(_path_of(o.value, base))
+                elif p in MAPPING_RELATIONS:
+                    e.mappings.append((MAPPING_RELATIONS[p], o.value))
+                elif p == SKOS_BROADER and kind == "institution-type":
+                    e.links.setdefault("broader", []).append(_path_of(o.value, base))
+            for values in (*e.links.values(), *e.literals.values()):
+                values.sort(key=natural_key)
+            e.alt_labels.sort()
+            e.mappings.sort()
+            entities.append(e)
+        by_id = {e.id: e for e in entities}
+        for e in entities:  # a position's step is its grade's
+            if e.type == "position" and "step" not in e.literals:
+                for g in e.links.get("grade", ()):
+                    if g in by_id and "step" in by_id[g].literals:
+                        e.literals["step"] = list(by_id[g].literals["step"])
+        entities.sort(key=lambda e: (_TYPE_RANK[e.type], natural_key(e.notation or e.id)))
+        for i, e in enumerate(entities):
+            e.order = i
+        isco: dict[str, IscoGroup] = {}
+        targets = {uri for e in entities for _, uri in e.mappings}
+        for uri in sorted(targets):
+            m = ISCO_URI_RE.match(uri)
+            pairs = about.get(uri, ())
+            notation = next((o.value for p, o in pairs if p == SKOS_NOTATION), None)
+            if m is None and notation is None:
+                continue
+            labels = {o.language: o.value for p, o in pairs if p == SKOS_PREF}  # type: ignore[union-attr]
+            label = labels.get("en") or next(iter(labels.values()), "")
+            isco[uri] = IscoGroup(uri, notation or m["code"], label)  # type: ignore[index]
+        type_labels: dict[str, dict[str, str]] = {}
+        for cls_uri, kind in TYPE_BY_CLASS.items():
+            names = {
+                o.language or "": o.value
+                for p, o in about.get(cls_uri, ())
+                if p == RDFS_LABEL and isinstance(o, ox.Literal)
+            }
+            type_labels[kind] = names
+        return cls(entities, isco, base, type_labels)
+
+    # ------------------------------------------------------------------------ derived data
+
+    def _abbreviations(self) -> dict[str, tuple[str, ...]]:
+        """Folded abbreviation -> stems of its expansion, from institution types."""
+        out: dict[str, tuple[str, ...]] = {}
+        for e in self.entities:
+            expansion = e.labels.get("kk")
+            if e.type != "institution-type" or not expansion:
+                continue
+            for text, _lang in e.alt_labels:
+                if _is_abbreviation(text):
+                    out[fold(text)] = tuple(stem(w) for w in fold(expansion).split())
+        return out
+
+    def _keys(self, folded: str) -> tuple[str, ...]:
+        """Stems of a folded text; known abbreviations are kept whole."""
+        return tuple(w if w in self.abbreviations else stem(w) for w in folded.split())
+
+    def _expand(self, stems: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The stems with every abbreviation spelled out (None if there is none)."""
+        if not any(s in self.abbreviations for s in stems):
+            return None
+        out: list[str] = []
+        for s in stems:
+            out.extend(self.abbreviations.get(s, (s,)))
+        return tuple(out)
+
+    def texts(self, e: Entity) -> Iterator[str]:
+        """Every text an entity can be found by."""
+        yield from e.labels.values()
+        for text, _lang in e.alt_labels:
+            yield text
+        if e.notation and e.type not in ("position", "grade", "tier", "block"):
+            yield e.notation  # identifiers such as ZTMO; register codes are matched as codes
+        for _, uri in e.mappings:
+            if uri in self.isco:
+                yield f"ISCO {self.isco[uri].code}"
+
+    def _build_docs(self) -> None:
+        for i, e in enumerate(self.entities):
+            seen: set[tuple[str, ...]] = set()
+            for text in self.texts(e):
+                folded = fold(text)
+                stems = self._keys(folded)
+                if not stems:
+                    continue
+                variants = [(stems, folded)]
+                expanded = self._expand(stems)
+                if expanded is not None:
+                    variants.append((expanded, None))
+                for variant, key in variants:
+                    if variant in seen and key is None:
+                        continue
+                    seen.add(variant)
+                    unique = tuple(dict.fromkeys(variant))
+                    doc = len(self._docs)
+                    self._docs.append(_Doc(i, text, unique, key))
+                    for s in unique:
+                        self._postings[s].append(doc)
+
+    def _entity_stems(self) -> Iterator[set[str]]:
+        per_entity: dict[int, set[str]] = defaultdict(set)
+        for d in self._docs:
+            per_entity[d.entity].update(d.stems)
+        return iter(per_entity.values())
+
+    def weight(self, s: str) -> float:
+        w = self._idf.get(s, self._unknown_weight)
+        return w * _STOPWORD_WEIGHT if s in STOPWORDS else w
+
+    # ------------------------------------------------------------------------ matching
+
+    def _matches(self, q: str) -> tuple[tuple[str, float], ...]:
+        """Index stems a query stem matches, with the quality of each match (0-1]."""
+        found: dict[str, float] = {}
+        if q in self._postings:
+            found[q] = 1.0
+        if len(q) >= 3 and not q.isdigit():
+            i = bisect_left(self._vocabulary, q)
+            while i < len(self._vocabulary) and self._vocabulary[i].startswith(q):
+                s = self._vocabulary[i]
+                if s != q:
+                    found[s] = max(found.get(s, 0), 0.5 + 0.4 * len(q) / len(s))
+                i += 1
+            for cut in range(max(4, len(q) - 3), len(q)):
+                if q[:cut] in self._postings:
+                    found[q[:cut]] = max(found.get(q[:cut], 0), 0.85)
+        if len(q) >= 5 and not q.isdigit():
+            for n in (len(q) - 1, len(q), len(q) + 1):
+                for s in self._by_length.get(n, ()):
+                    if s not in found and _one_edit(q, s):
+                        found[s] = 0.8
+        return tuple(found.items())
+
+    def search(
+        self,
+        text: str,
+        types: Collection[str] | None = None,
+        limit: int | None = 20,
+        min_score: float = MIN_SCORE,
+    ) -> list[Hit]:
+        """Entities matching `text`, best first; `types` restricts them (None: all types).
+
+        Hits under `min_score` are dropped: a word shared with a long title is not a hit.
+        """
+        key = frozenset(types) if types else None
+        return list(self._search_cached(text, key, limit, min_score))
+
+    def _search(
+        self, text: str, types: frozenset[str] | None, limit: int | None, min_score: float
+    ) -> tuple[Hit, ...]:
+        query = parse_query(text)
+        if query.empty:
+            return ()
+        scores: dict[int, tuple[float, str]] = {}
+        if query.stems:
+            scores = self._word_scores(query)
+        if query.codes:
+            code_hits: dict[int, tuple[float, str]] = {}
+            for i, e in enumerate(self.entities):
+                if e.notation and e.type in ("position", "grade", "tier", "block"):
+                    best = max(code_score(c, e.notation) for c in query.codes)
+                    if best:
+                        code_hits[i] = (best, e.notation)
+            if query.stems:  # codes restrict the word matches
+                scores = {i: s for i, s in scores.items() if i in code_hits}
+            else:
+                scores = code_hits
+        hits = [
+            Hit(self.entities[i], round(score, 1), matched)
+            for i, (score, matched) in scores.items()
+            if score >= min_score and (not types or self.entities[i].type in types)
+        ]
+        hits.sort(key=lambda h: (-h.score, h.entity.deprecated, h.entity.order))
+        return tuple(hits[:limit] if limit else hits)
+
+    def _word_scores(self, query: Query) -> dict[int, tuple[float, str]]:
+        variants = [query.stems]
+        expanded = self._expand(query.stems)
+        if expanded is not None:
+            variants.append(tuple(dict.fromkeys(expanded)))
+        best: dict[int, tuple[float, str]] = {}
+        for stems in variants:
+            terms = []
+            for q in stems:
+                matches = dict(self._term_matches(q))
+                w = self.weight(q) if q in self._idf else self._fallback_weight(q, matches)
+                terms.append((w, matches))
+            total = sum(w for w, _ in terms) or 1.0
+            candidates: set[int] = set()
+            for _, matches in terms:
+                for s in matches:
+                    candidates.update(self._postings[s])
+            for d in candidates:
+                doc = self._docs[d]
+                score = self._score(doc, self._doc_weight[d], terms, total, query.key)
+                if score > best.get(doc.entity, (0.0, ""))[0]:
+                    best[doc.entity] = (score, doc.label)
+        return best
+
+    def _fallback_weight(self, q: str, matches: dict[str, float]) -> float:
+        """A query word missing from the index weighs as its best near match, else a lot."""
+        if not matches:
+            return self._unknown_weight
+        return max(self.weight(s) for s in matches)
+
+    def _score(
+        self,
+        doc: _Doc,
+        doc_weight: float,
+        terms: list[tuple[float, dict[str, float]]],
+        total: float,
+        key: str,
+    ) -> float:
+        found = 0.0
+        covered: dict[str, float] = {}
+        for w, matches in terms:
+            quality, which = 0.0, ""
+            for s in doc.stems:
+                m = matches.get(s, 0.0)
+                if m > quality:
+                    quality, which = m, s
+            if quality:
+                found += w * quality
+                covered[which] = max(covered.get(which, 0.0), quality)
+        if not found:
+            return 0.0
+        recall = found / total
+        precision = sum(self.weight(s) * m for s, m in covered.items()) / doc_weight
+        score = 100.0 * recall * recall * (0.55 + 0.45 * precision)
+        if doc.key is not None and doc.key == key:
+            return 100.0
+        return min(score, 99.0)
+
+    # ------------------------------------------------------------------------ results
+
+    def group(self, hits: Iterable[Hit]) -> list[Group]:
+        """Hits of one type with the same normalised Kazakh title, grades side by side."""
+        groups: dict[tuple[str, str], list[Hit]] = {}
+        for h in hits:
+            groups.setdefault((h.entity.type, fold(h.entity.label("kk"))), []).append(h)
+        out = []
+        for (kind, _), members in groups.items():
+            members.sort(key=lambda h: natural_key(h.entity.notation or h.entity.id))
+            score = max(h.score for h in members)
+            title = members[0].entity.label("kk")
+            out.append(Group(title, kind, score, tuple(members)))
+        out.sort(key=lambda g: (-g.score, min(h.entity.order for h in g.hits)))
+        return out
+
+    def type_name(self, kind: str, lang: str = "en") -> str:
+        """The name of an entity type in `lang` (the ontology's label), else its id."""
+        names = self.type_labels.get(kind, {})
+        return names.get(lang) or names.get("en") or kind
+
+    def entity(self, ref: str) -> Entity | None:
+        """An entity by id ("position/C2.02"), by URI, or by a notation that is unique."""
+        ref = (ref or "").strip()
+        found = self.by_id.get(ref) or self.by_uri.get(ref)
+        if found is None and len(self.by_notation.get(ref, ())) == 1:
+            found = self.by_notation[ref][0]
+        return found
+
+    def isco_codes(self, e: Entity) -> list[tuple[str, str, IscoGroup]]:
+        """(relation, via, ISCO group) of an entity's own mappings and its occupations'."""
+        out = []
+        sources = [e] + [self.by_id[o] for o in e.links.get("occupation", ()) if o in self.by_id]
+        for source in sources:
+            for relation, uri in source.mappings:
+                if uri in self.isco:
+                    out.append((relation, source.id, self.isco[uri]))
+        return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True if a and b differ by one insertion, deletion, substitution or transposition."""
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
