@@ -16,10 +16,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from kg.errors import KgError
+from kg.reconcile import Reconciler
 from kg.release import verify_release
+from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
-from kg.web import sparql
+from kg.web import search_routes, sparql
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -47,18 +49,21 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
     )
     app.state.settings = settings
     app.state.release_dir = release_dir
     app.state.query_service = service
     app.state.repository = Repository(service)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+    app.state.search = SearchIndex.from_release(release_dir)
+    app.state.reconciler = Reconciler(app.state.search)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
     app.add_middleware(CatchAll)  # added first: SecurityHeaders wraps it, so 500s get headers
     app.add_middleware(SecurityHeaders, templates_dir=settings.templates_dir)
     app.include_router(sparql.router)
+    app.include_router(search_routes.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     return app
 
