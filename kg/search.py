@@ -392,6 +392,15 @@ class _Doc:
     key: str | None  # folded label, for exact matches; None for expansions
 
 
+def canonical_language(tag: str) -> str:
+    """A BCP 47 tag in its usual case ("kk-latn" -> "kk-Latn"): pyoxigraph lower-cases tags."""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for p in parts[1:]:
+        out.append(p.title() if len(p) == 4 else p.upper() if len(p) == 2 else p.lower())
+    return "-".join(out)
+
+
 def _path_of(uri: str, base: str) -> str:
     return uri[len(base) :] if base and uri.startswith(base) else uri
 
@@ -433,7 +442,8 @@ class SearchIndex:
         n = max(1, len(entities))
         self._idf = {s: math.log(1 + n / d) for s, d in df.items()}
         self._unknown_weight = math.log(1 + 2 * n)
-        self._doc_weight = [sum(self.weight(s) for s in d.stems) or 1.0 for d in self._docs]
+        self._weights = {s: self.weight(s) for s in self._idf}
+        self._doc_weight = [sum(self._weights[s] for s in d.stems) or 1.0 for d in self._docs]
         self._vocabulary = sorted(self._postings)
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for s in self._vocabulary:
@@ -492,7 +502,7 @@ class SearchIndex:
             e = Entity(id=_path_of(s, base), uri=s, type=kind)
             for p, o in about.get(s, ()):
                 if isinstance(o, ox.Literal):
-                    lang = o.language or ""
+                    lang = canonical_language(o.language or "")
                     if p == SKOS_PREF:
                         e.labels.setdefault(lang, o.value)
                     elif p in (SKOS_ALT, SKOS_HIDDEN):
@@ -547,14 +557,23 @@ class SearchIndex:
     # ------------------------------------------------------------------------ derived data
 
     def _abbreviations(self) -> dict[str, tuple[str, ...]]:
-        """Folded abbreviation -> stems of its expansion, from institution types."""
+        """Folded abbreviation -> stems of its expansion, from institution types.
+
+        The expansion is the type's label in the abbreviation's own language (ЗТМО@kk: the
+        Kazakh preferred label; a kk-Latn twin: the kk-Latn label that is not an
+        abbreviation), else its Kazakh preferred label.
+        """
         out: dict[str, tuple[str, ...]] = {}
         for e in self.entities:
-            expansion = e.labels.get("kk")
-            if e.type != "institution-type" or not expansion:
+            if e.type != "institution-type":
                 continue
-            for text, _lang in e.alt_labels:
-                if _is_abbreviation(text):
+            spelled = dict(e.labels)
+            for text, lang in e.alt_labels:
+                if not _is_abbreviation(text):
+                    spelled.setdefault(lang, text)
+            for text, lang in e.alt_labels:
+                expansion = spelled.get(lang) or spelled.get("kk")
+                if _is_abbreviation(text) and expansion:
                     out[fold(text)] = tuple(stem(w) for w in fold(expansion).split())
         return out
 
@@ -660,7 +679,7 @@ class SearchIndex:
             return ()
         scores: dict[int, tuple[float, str]] = {}
         if query.stems:
-            scores = self._word_scores(query)
+            scores = self._word_scores(query, min_score)
         if query.codes:
             code_hits: dict[int, tuple[float, str]] = {}
             for i, e in enumerate(self.entities):
@@ -680,63 +699,64 @@ class SearchIndex:
         hits.sort(key=lambda h: (-h.score, h.entity.deprecated, h.entity.order))
         return tuple(hits[:limit] if limit else hits)
 
-    def _word_scores(self, query: Query) -> dict[int, tuple[float, str]]:
+    def _word_scores(self, query: Query, min_score: float) -> dict[int, tuple[float, str]]:
+        """Best word score and label per entity, term at a time over the postings.
+
+        Only (document, query word) pairs that match are touched, so a common word such as
+        "басшы" costs its postings once, not once per word of every candidate title.
+        """
         variants = [query.stems]
         expanded = self._expand(query.stems)
         if expanded is not None:
             variants.append(tuple(dict.fromkeys(expanded)))
         best: dict[int, tuple[float, str]] = {}
+        weights = self._weights
         for stems in variants:
-            terms = []
-            for q in stems:
-                matches = dict(self._term_matches(q))
-                w = self.weight(q) if q in self._idf else self._fallback_weight(q, matches)
-                terms.append((w, matches))
-            total = sum(w for w, _ in terms) or 1.0
-            candidates: set[int] = set()
-            for _, matches in terms:
-                for s in matches:
-                    candidates.update(self._postings[s])
-            for d in candidates:
-                doc = self._docs[d]
-                score = self._score(doc, self._doc_weight[d], terms, total, query.key)
-                if score > best.get(doc.entity, (0.0, ""))[0]:
+            term_weights = []
+            found: dict[int, dict[int, tuple[float, str]]] = {}  # doc -> term -> (quality, stem)
+            for t, q in enumerate(stems):
+                matches = self._term_matches(q)
+                term_weights.append(weights[q] if q in weights else self._fallback_weight(matches))
+                for s, quality in matches:
+                    for d in self._postings[s]:
+                        slot = found.get(d)
+                        if slot is None:
+                            found[d] = {t: (quality, s)}
+                        elif t not in slot or quality > slot[t][0]:
+                            slot[t] = (quality, s)
+            total = sum(term_weights) or 1.0
+            # a document whose recall alone keeps it under min_score needs no precision
+            floor = total * math.sqrt(min_score / 100.0)
+            docs, doc_weight = self._docs, self._doc_weight
+            for d, slot in found.items():
+                doc = docs[d]
+                if doc.key is not None and doc.key == query.key:
+                    score = 100.0
+                else:
+                    got = 0.0
+                    covered: dict[str, float] = {}
+                    for t, (quality, s) in slot.items():
+                        got += term_weights[t] * quality
+                        if quality > covered.get(s, 0.0):
+                            covered[s] = quality
+                    if got < floor:
+                        continue
+                    precision = 0.0
+                    for s, quality in covered.items():
+                        precision += weights[s] * quality
+                    recall = got / total
+                    precision /= doc_weight[d]
+                    score = min(99.0, 100.0 * recall * recall * (0.55 + 0.45 * precision))
+                previous = best.get(doc.entity)
+                if previous is None or score > previous[0]:
                     best[doc.entity] = (score, doc.label)
         return best
 
-    def _fallback_weight(self, q: str, matches: dict[str, float]) -> float:
+    def _fallback_weight(self, matches: tuple[tuple[str, float], ...]) -> float:
         """A query word missing from the index weighs as its best near match, else a lot."""
         if not matches:
             return self._unknown_weight
-        return max(self.weight(s) for s in matches)
-
-    def _score(
-        self,
-        doc: _Doc,
-        doc_weight: float,
-        terms: list[tuple[float, dict[str, float]]],
-        total: float,
-        key: str,
-    ) -> float:
-        found = 0.0
-        covered: dict[str, float] = {}
-        for w, matches in terms:
-            quality, which = 0.0, ""
-            for s in doc.stems:
-                m = matches.get(s, 0.0)
-                if m > quality:
-                    quality, which = m, s
-            if quality:
-                found += w * quality
-                covered[which] = max(covered.get(which, 0.0), quality)
-        if not found:
-            return 0.0
-        recall = found / total
-        precision = sum(self.weight(s) * m for s, m in covered.items()) / doc_weight
-        score = 100.0 * recall * recall * (0.55 + 0.45 * precision)
-        if doc.key is not None and doc.key == key:
-            return 100.0
-        return min(score, 99.0)
+        return max(self._weights[s] for s, _ in matches)
 
     # ------------------------------------------------------------------------ results
 
