@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
+from kg.catalog import catalog_artifacts, release_info
 from kg.curated import Register, load_register
 from kg.errors import KgError
 from kg.graph import build_graph
@@ -111,6 +112,7 @@ def build(
     artifacts.append(Artifact(SHACL_REPORT, "text/turtle", report, "SHACL validation report"))
     stamp = (inputs_fingerprint(data_dir, uris) + "\n").encode()
     artifacts.append(Artifact(INPUTS_STAMP, "text/plain", stamp, "Fingerprint of the build inputs"))
+    artifacts += catalog_artifacts(artifacts, uris, release_info(data_dir))  # DCAT-AP, VoID
     timer.lap("serialise")
     result.release = write_release(out, artifacts, fail_after=fail_after)
     timer.lap("write")
