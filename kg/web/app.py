@@ -21,7 +21,7 @@ from kg.release import verify_release
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
-from kg.web import search_routes, sparql
+from kg.web import linked_data, search_routes, sparql
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -65,6 +65,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(search_routes.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
+    linked_data.install(app)  # concept URIs, pages, downloads (kg.web.routes)
     return app
 
 

@@ -497,6 +497,9 @@ def service_description(endpoint: str, service: QueryService, base_iri: str) -> 
         add(prop, _RDFS + "domain", n(SD + "Service"))
         add(prop, _RDFS + "range", n(_XSD + rng))
     add(ds, _RDF + "type", n(SD + "Dataset"))
+    # The dataset's own descriptions (kg.catalog): its VoID and its DCAT-AP catalog.
+    add(ds, _RDFS + "seeAlso", n(f"{base_iri}void"))
+    add(svc, _RDFS + "seeAlso", n(f"{base_iri}catalog"))
     add(ds, SD + "defaultGraph", default)
     add(default, _RDF + "type", n(SD + "Graph"))
     counts = service.triple_counts

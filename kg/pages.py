@@ -1,0 +1,1226 @@
+"""Page data: what the home, browse and concept pages show, and each resource's RDF description.
+
+Why a service apart from the web handlers: the data of a page is assembled from SPARQL queries
+through a repository (kg.store.Repository in the server, kg.local_store.LocalRepository for a
+static export or a test), so the same code serves both and route handlers stay thin. Every
+method returns plain dataclasses; templates and JSON twins render them.
+
+The RDF description of a resource (`describe`) is a concise bounded description: its own
+triples, its source quotes with their selectors, and the labels and notations of everything
+it links to, so a client can show the links without fetching each one. The HTML page of a
+resource is built from that description plus a few queries (breadcrumb, decisions, incoming
+links).
+
+Publication resources (catalog, dataset, VoID, publisher) are not in the store: their
+triples come from the release's catalog.ttl and void.ttl (kg.catalog.read_publication).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from kg.notation import natural_key
+from kg.store import Term
+from kg.uris import KG, ONTOLOGY_IRI
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+ELI = "http://data.europa.eu/eli/ontology#"
+OA = "http://www.w3.org/ns/oa#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+OWL = "http://www.w3.org/2002/07/owl#"
+DCAT = "http://www.w3.org/ns/dcat#"
+VOID = "http://rdfs.org/ns/void#"
+SPDX = "http://spdx.org/rdf/terms#"
+KGNS = str(KG)
+VOCABULARY = str(ONTOLOGY_IRI)
+
+PREFIXES = {
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "owl": OWL,
+    "skos": SKOS,
+    "dct": DCT,
+    "prov": PROV,
+    "eli": ELI,
+    "oa": OA,
+    "foaf": FOAF,
+    "dcat": DCAT,
+    "void": VOID,
+    "spdx": SPDX,
+    "kg": KGNS,
+}
+_SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+#: Properties whose values name a thing; their values in other languages are listed too.
+LABEL_PROPERTIES = (
+    SKOS + "prefLabel",
+    DCT + "title",
+    ELI + "title",
+    FOAF + "name",
+    RDFS + "label",
+)
+#: Languages in the order a page shows them: Kazakh (the law's language) first.
+LANGUAGES = ("kk", "ru", "en")
+UNOFFICIAL = ("ru", "en")
+
+#: English names of properties from outside the register's vocabulary (kg: labels come
+#: from the ontology itself).
+PROPERTY_LABELS = {
+    RDF + "type": "type",
+    RDFS + "label": "label",
+    RDFS + "comment": "comment",
+    RDFS + "seeAlso": "see also",
+    RDFS + "subClassOf": "subclass of",
+    RDFS + "subPropertyOf": "subproperty of",
+    RDFS + "domain": "domain",
+    RDFS + "range": "range",
+    OWL + "inverseOf": "inverse of",
+    OWL + "versionInfo": "version",
+    SKOS + "prefLabel": "preferred label",
+    SKOS + "altLabel": "alternative label",
+    SKOS + "notation": "notation",
+    SKOS + "definition": "definition",
+    SKOS + "note": "note",
+    SKOS + "editorialNote": "editorial note",
+    SKOS + "broader": "broader",
+    SKOS + "narrower": "narrower",
+    SKOS + "inScheme": "in scheme",
+    SKOS + "topConceptOf": "top concept of",
+    SKOS + "hasTopConcept": "top concepts",
+    DCT + "title": "title",
+    DCT + "description": "description",
+    DCT + "source": "source",
+    DCT + "format": "format",
+    DCT + "language": "language",
+    DCT + "license": "licence",
+    DCT + "publisher": "publisher",
+    DCT + "issued": "issued",
+    DCT + "modified": "modified",
+    DCT + "spatial": "spatial coverage",
+    DCT + "identifier": "identifier",
+    DCT + "conformsTo": "conforms to",
+    PROV + "wasDerivedFrom": "derived from",
+    FOAF + "name": "name",
+    FOAF + "homepage": "homepage",
+    FOAF + "primaryTopic": "primary topic",
+    ELI + "id_local": "number",
+    ELI + "type_document": "kind of act",
+    ELI + "date_document": "date",
+    ELI + "date_publication": "publication date",
+    ELI + "first_date_entry_in_force": "entry into force",
+    ELI + "passed_by": "passed by",
+    ELI + "amends": "amends",
+    ELI + "amended_by": "amended by",
+    ELI + "repeals": "repeals",
+    ELI + "repealed_by": "repealed by",
+    ELI + "consolidates": "consolidates",
+    ELI + "consolidated_by": "consolidated by",
+    ELI + "is_realized_by": "realised by",
+    ELI + "realizes": "realises",
+    ELI + "is_embodied_by": "embodied by",
+    ELI + "embodies": "embodies",
+    ELI + "language": "language",
+    ELI + "title": "title",
+    OA + "hasSource": "source text",
+    OA + "hasSelector": "selector",
+    OA + "exact": "exact text",
+    OA + "prefix": "text before",
+    OA + "suffix": "text after",
+    OA + "start": "start offset",
+    OA + "end": "end offset (exclusive)",
+    DCAT + "dataset": "dataset",
+    DCAT + "service": "data service",
+    DCAT + "distribution": "distribution",
+    DCAT + "downloadURL": "download URL",
+    DCAT + "accessURL": "access URL",
+    DCAT + "mediaType": "media type",
+    DCAT + "byteSize": "size (bytes)",
+    DCAT + "keyword": "keyword",
+    DCAT + "theme": "theme",
+    DCAT + "version": "version",
+    DCAT + "landingPage": "landing page",
+    DCAT + "endpointURL": "endpoint URL",
+    DCAT + "endpointDescription": "endpoint description",
+    DCAT + "servesDataset": "serves dataset",
+    SPDX + "checksum": "checksum",
+    SPDX + "algorithm": "algorithm",
+    SPDX + "checksumValue": "checksum value",
+    VOID + "triples": "triples",
+    VOID + "entities": "entities",
+    VOID + "classes": "classes",
+    VOID + "properties": "properties",
+    VOID + "distinctSubjects": "distinct subjects",
+    VOID + "distinctObjects": "distinct objects",
+    VOID + "sparqlEndpoint": "SPARQL endpoint",
+    VOID + "dataDump": "data dump",
+    VOID + "uriSpace": "URI space",
+    VOID + "vocabulary": "vocabulary",
+    VOID + "rootResource": "root resource",
+    VOID + "exampleResource": "example resource",
+    VOID + "classPartition": "class partition",
+    VOID + "class": "class",
+    VOID + "feature": "feature",
+}
+#: The register's structure, shown as "facts" in this order.
+FACT_PROPERTIES = tuple(
+    KGNS + p
+    for p in (
+        "block",
+        "tier",
+        "grade",
+        "step",
+        "sector",
+        "qualificationLevel",
+        "category",
+        "institutionType",
+        "significanceLevel",
+        "rank",
+        "decisionKind",
+    )
+)
+#: Shown in their own sections (header, hierarchy, quotes, decisions), not as statements.
+_SHOWN_ELSEWHERE = {
+    *LABEL_PROPERTIES,
+    *FACT_PROPERTIES,
+    RDF + "type",
+    SKOS + "notation",
+    SKOS + "definition",
+    SKOS + "editorialNote",
+    SKOS + "broader",
+    SKOS + "narrower",
+    SKOS + "hasTopConcept",
+    SKOS + "topConceptOf",
+    SKOS + "inScheme",
+    KGNS + "sourceQuote",
+    KGNS + "editorialDecision",
+    KGNS + "unofficialLabelLanguage",
+    KGNS + "lawSays",
+    KGNS + "weRecord",
+}
+#: Incoming links not worth listing: inverses stated on the page itself, or links every
+#: concept has (scheme membership, provenance, the derived block/tier/grade shortcuts).
+_INCOMING_SKIPPED = (
+    RDF + "type",
+    SKOS + "broader",
+    SKOS + "narrower",
+    SKOS + "inScheme",
+    SKOS + "topConceptOf",
+    SKOS + "hasTopConcept",
+    PROV + "wasDerivedFrom",
+    DCT + "source",
+    KGNS + "block",
+    KGNS + "tier",
+    KGNS + "grade",
+    KGNS + "affects",
+    KGNS + "editorialDecision",
+    ELI + "amends",
+    ELI + "amended_by",
+    ELI + "repeals",
+    ELI + "repealed_by",
+    ELI + "consolidates",
+    ELI + "consolidated_by",
+    ELI + "realizes",
+    ELI + "is_realized_by",
+    ELI + "embodies",
+    ELI + "is_embodied_by",
+    RDFS + "seeAlso",
+    RDFS + "domain",
+    RDFS + "range",
+)
+#: Most incoming links listed per property on a page (the count says how many there are).
+INCOMING_SHOWN = 200
+
+#: schema.org type per SKOS role (concept pages and the home page carry this JSON-LD).
+_SCHEMA_ORG = "https://schema.org"
+
+
+class Repository(Protocol):
+    """What the page service needs: kg.store.Repository or kg.local_store.LocalRepository."""
+
+    async def select(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[dict[str, Term]]: ...
+
+    async def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool: ...
+
+    async def construct(
+        self, query: str, bindings: Mapping[str, Term] | None = None
+    ) -> list[ox.Triple]: ...
+
+
+# ---------------------------------------------------------------------------- values
+
+
+@dataclass
+class Text:
+    """A literal as shown: its text and language (or short datatype)."""
+
+    text: str
+    lang: str | None = None
+    datatype: str | None = None
+    unofficial: bool = False
+
+
+@dataclass
+class Link:
+    """A resource as shown: where it links to and what it is called."""
+
+    iri: str
+    href: str
+    label: str
+    notation: str | None = None
+    lang: str | None = None
+
+
+@dataclass
+class Statement:
+    """One property of a resource with its values (links or texts), in display order."""
+
+    property: str
+    label: str
+    links: list[Link] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    total: int | None = None
+
+
+@dataclass
+class Quote:
+    iri: str
+    href: str
+    role: str
+    exact: str
+    prefix: str
+    suffix: str
+    start: int | None
+    end: int | None
+    note: str | None
+    act: Link | None
+
+
+@dataclass
+class Decision:
+    iri: str
+    href: str
+    label: str
+    kind: Link | None
+    law_says: str
+    we_record: str
+    why: str
+
+
+@dataclass
+class Section:
+    """Another subject described in the same document (a vocabulary term, a distribution)."""
+
+    iri: str
+    anchor: str
+    title: str
+    types: list[Link]
+    statements: list[Statement]
+
+
+@dataclass
+class ConceptPage:
+    iri: str
+    path: str
+    kind: str
+    title: str
+    labels: list[Text]
+    notation: str | None
+    types: list[Link]
+    definitions: list[Text]
+    breadcrumb: list[Link]
+    children: list[Link]
+    children_label: str
+    facts: list[Statement]
+    quotes: list[Quote]
+    decision: Decision | None
+    decisions: list[Decision]
+    notes: list[Text]
+    statements: list[Statement]
+    used_by: list[Statement]
+    sections: list[Section]
+    schema_org: dict[str, Any]
+
+
+@dataclass
+class Act:
+    link: Link
+    number: str | None
+    date: str | None
+    kind: str | None
+    title_kk: str | None
+
+
+@dataclass
+class Bar:
+    """One rectangle of the structure picture (an icicle: blocks, tiers, grades)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    level: int
+    block: str
+    label: str
+    title: str
+    href: str
+    positions: int
+    show_label: bool
+
+
+@dataclass
+class HomePage:
+    iri: str
+    title: Text
+    titles: list[Text]
+    definition: str | None
+    acts: list[Act]
+    counts: dict[str, int]
+    blocks: list[Link]
+    figure: list[Bar]
+    figure_width: float
+    figure_height: float
+    schema_org: dict[str, Any]
+
+
+@dataclass
+class BrowseGrade:
+    link: Link
+    positions: list[Link]
+
+
+@dataclass
+class BrowseTier:
+    link: Link
+    grades: list[BrowseGrade]
+
+
+@dataclass
+class BrowseGroup:
+    """Tiers of a block, or of one sector of block B (sector None: no sector)."""
+
+    sector: Link | None
+    tiers: list[BrowseTier]
+
+
+@dataclass
+class BrowseBlock:
+    link: Link
+    label_en: str | None
+    groups: list[BrowseGroup]
+    positions: int
+
+
+@dataclass
+class BrowsePage:
+    blocks: list[BrowseBlock]
+    positions: int
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _lang(term: Term) -> str | None:
+    return term.language if isinstance(term, ox.Literal) else None
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
+
+
+def _pick(values: Sequence[Term]) -> Term | None:
+    """The value to show first: Kazakh, then Russian, English, untagged, anything."""
+    order = {lang: i for i, lang in enumerate(("kk", "ru", "en", None))}
+    return min(values, key=lambda v: order.get(_lang(v), 9), default=None)
+
+
+def _text(term: Term, unofficial: bool = False) -> Text:
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value if term.datatype else None
+        shown = None if datatype in (None, XSD + "string", RDF + "langString") else _short(datatype)
+        return Text(term.value, term.language, shown, unofficial)
+    return Text(str(term))
+
+
+def json_for_script(data: Any) -> str:
+    """JSON safe inside <script type="application/ld+json">: no '<', '>' or '&' verbatim,
+    so no data can close the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Index:
+    """Triples grouped by subject and predicate, in a stable order."""
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self.by_subject: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.incoming: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for t in sorted(triples, key=str):
+            s = t.subject.value if isinstance(t.subject, ox.NamedNode) else str(t.subject)
+            self.by_subject[s][t.predicate.value].append(t.object)
+            if isinstance(t.object, ox.NamedNode):
+                self.incoming[t.object.value].append((t.predicate.value, s))
+
+    def values(self, s: str, p: str) -> list[Term]:
+        return self.by_subject.get(s, {}).get(p, [])
+
+    def first(self, s: str, p: str) -> Term | None:
+        values = self.values(s, p)
+        return values[0] if values else None
+
+    def label(self, s: str) -> Term | None:
+        for p in LABEL_PROPERTIES:
+            chosen = _pick(self.values(s, p))
+            if chosen is not None:
+                return chosen
+        return None
+
+    def notation(self, s: str) -> str | None:
+        n = self.first(s, SKOS + "notation")
+        return n.value if n is not None else None
+
+
+class PageService:
+    """Page data and RDF descriptions of one release, from a repository.
+
+    `publication` holds the triples of the release's catalog.ttl and void.ttl
+    ({"catalog": [...], "void": [...]}, kg.catalog.read_publication).
+    """
+
+    def __init__(
+        self,
+        repository: Repository,
+        base_iri: str,
+        publication: Mapping[str, Sequence[ox.Triple]] | None = None,
+    ) -> None:
+        self.repo = repository
+        self.base = base_iri if base_iri.endswith("/") else base_iri + "/"
+        self.publication = {k: list(v) for k, v in (publication or {}).items()}
+        self._property_labels: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------ paths
+
+    def href(self, iri: str) -> str:
+        """Where a link to `iri` points on this site: its path when the IRI is ours."""
+        if iri.startswith(VOCABULARY) and iri[len(VOCABULARY) : len(VOCABULARY) + 1] in ("", "#"):
+            return "/def" + iri[len(VOCABULARY) :]
+        if iri.startswith(self.base):
+            return "/" + iri[len(self.base) :]
+        return iri
+
+    def iri_of(self, path: str) -> str:
+        """The IRI a site path identifies (paths are relative to the base IRI)."""
+        return self.base + path.lstrip("/")
+
+    # ------------------------------------------------------------------ descriptions
+
+    def _publication_all(self) -> list[ox.Triple]:
+        return [t for triples in self.publication.values() for t in triples]
+
+    def _in_publication(self, iri: str) -> bool:
+        return any(
+            isinstance(t.subject, ox.NamedNode) and t.subject.value == iri
+            for t in self._publication_all()
+        )
+
+    async def exists(self, iri: str, kind: str) -> bool:
+        """Whether the release describes `iri` (so its URI dereferences)."""
+        if kind in ("catalog", "void"):
+            return bool(self.publication.get(kind))
+        if self._in_publication(iri):
+            return True
+        return await self.repo.ask("ASK { ?this ?p ?o }", {"this": ox.NamedNode(iri)})
+
+    async def describe(self, iri: str, kind: str) -> list[ox.Triple]:
+        """The RDF document of a resource, sorted (so its serialisations are reproducible)."""
+        if kind in ("catalog", "void"):
+            triples = list(self.publication.get(kind, []))
+        elif kind == "vocabulary":
+            triples = await self.repo.construct(
+                "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o "
+                f'FILTER(?s = <{VOCABULARY}> || STRSTARTS(STR(?s), "{VOCABULARY}#")) }}'
+            )
+        elif self._in_publication(iri):
+            triples = _bounded(self._publication_all(), iri)
+        else:
+            triples = await self.repo.construct(_DESCRIBE, {"this": ox.NamedNode(iri)})
+        unique = {str(t): t for t in triples}
+        return [unique[k] for k in sorted(unique)]
+
+    # ------------------------------------------------------------------ concept pages
+
+    async def property_labels(self) -> dict[str, str]:
+        """English labels of the register's own properties, from the ontology (cached)."""
+        if self._property_labels is None:
+            rows = await self.repo.select(
+                _SPARQL_PREFIXES + "SELECT ?p ?label WHERE { ?p rdfs:label ?label "
+                'FILTER(LANG(?label) = "en" && STRSTARTS(STR(?p), STR(kg:))) }'
+            )
+            self._property_labels = {r["p"].value: r["label"].value for r in rows}
+        return self._property_labels
+
+    def _link(self, index: _Index, iri: str) -> Link:
+        label = index.label(iri)
+        notation = index.notation(iri)
+        if label is not None:
+            text, lang = label.value, _lang(label)
+        elif notation:
+            text, lang = notation, None
+        else:
+            text, lang = _short(iri) if iri.startswith(tuple(PREFIXES.values())) else iri, None
+        return Link(iri, self.href(iri), text, notation, lang)
+
+    def _statement(
+        self, index: _Index, subject: str, prop: str, labels: Mapping[str, str]
+    ) -> Statement:
+        st = Statement(prop, labels.get(prop) or PROPERTY_LABELS.get(prop) or _short(prop))
+        for value in index.values(subject, prop):
+            if isinstance(value, ox.NamedNode):
+                st.links.append(self._link(index, value.value))
+            else:
+                st.texts.append(_text(value))
+        st.links.sort(key=lambda link: (natural_key(link.notation or ""), link.label))
+        return st
+
+    async def concept(self, iri: str, kind: str) -> ConceptPage | None:
+        """Everything the HTML page of a resource shows; None if the release lacks it."""
+        triples = await self.describe(iri, kind)
+        if not triples:
+            return None
+        index = _Index(triples)
+        if iri not in index.by_subject:
+            return None
+        this = ox.NamedNode(iri)
+        from_store = not self._in_publication(iri) and kind not in ("catalog", "void")
+        labels_task = self.property_labels()
+        if from_store:
+            ancestors, decisions, used_by, acts, labels = await asyncio.gather(
+                self.repo.select(_ANCESTORS, {"this": this}),
+                self.repo.select(_DECISIONS, {"this": this}),
+                self.repo.select(_INCOMING, {"this": this}),
+                self.repo.select(_SOURCE_ACTS),
+                labels_task,
+            )
+        else:
+            ancestors, decisions, used_by, acts = [], [], [], []
+            labels = await labels_task
+        own = index.by_subject[iri]
+
+        # header
+        label_values: list[Term] = []
+        for p in LABEL_PROPERTIES:
+            if own.get(p):
+                label_values = list(own[p])
+                break
+        unofficial = {v.value for v in own.get(KGNS + "unofficialLabelLanguage", [])}
+        if not unofficial and any(_lang(v) == "kk" for v in label_values):
+            unofficial = set(UNOFFICIAL)  # a concept labelled in Kazakh: ru/en are ours
+        order = {lang: i for i, lang in enumerate(LANGUAGES)}
+        label_values.sort(key=lambda v: (order.get(_lang(v) or "", 9), v.value))
+        header = [_text(v, unofficial=_lang(v) in unofficial) for v in label_values]
+        notation = index.notation(iri)
+        title = header[0].text if header else (notation or iri)
+        if kind == "quote" and not header:
+            quoted = [s for p, s in index.incoming.get(iri, []) if p == KGNS + "sourceQuote"]
+            role = index.first(iri, KGNS + "quoteRole")
+            what = self._link(index, quoted[0]).label if quoted else iri
+            title = f"Quote ({role.value if role is not None else 'source'}): {what}"
+
+        # hierarchy
+        scheme_iri = next(
+            (v.value for p in (SKOS + "topConceptOf", SKOS + "inScheme") for v in own.get(p, [])),
+            None,
+        )
+        parent = {r["a"].value: r["parent"].value for r in ancestors if "parent" in r}
+        names = {r["a"].value: r for r in ancestors}
+        crumbs: list[Link] = []
+        node = next((v.value for v in own.get(SKOS + "broader", [])), None)
+        while node is not None and len(crumbs) < 16:
+            row = names.get(node, {})
+            crumbs.append(
+                Link(
+                    node,
+                    self.href(node),
+                    row["label"].value if "label" in row else self._link(index, node).label,
+                    row["notation"].value if "notation" in row else None,
+                    "kk" if "label" in row else None,
+                )
+            )
+            node = parent.get(node)
+        if scheme_iri:
+            crumbs.append(self._link(index, scheme_iri))
+        crumbs.reverse()
+        child_props = (SKOS + "narrower", SKOS + "hasTopConcept")
+        children = [
+            self._link(index, v.value)
+            for p in child_props
+            for v in own.get(p, [])
+            if isinstance(v, ox.NamedNode)
+        ]
+        children.sort(key=lambda link: (natural_key(link.notation or ""), link.label))
+        children_label = {
+            "scheme": "Top concepts",
+            "block": "Tiers",
+            "tier": "Grades",
+            "grade": "Positions",
+        }.get(kind, "Narrower concepts")
+
+        facts = [self._statement(index, iri, p, labels) for p in FACT_PROPERTIES if own.get(p)]
+
+        # quotes
+        act_of_source = {r["src"].value: r for r in acts}
+        quote_iris = [v.value for v in own.get(KGNS + "sourceQuote", [])]
+        if kind == "quote":
+            quote_iris = [iri]
+        quotes = [self._quote(index, q, act_of_source) for q in sorted(set(quote_iris))]
+        quotes.sort(key=lambda q: (q.start if q.start is not None else -1, q.iri))
+
+        # decisions
+        decision_list = [
+            Decision(
+                r["d"].value,
+                self.href(r["d"].value),
+                r["label"].value if "label" in r else r["d"].value.rsplit("/", 1)[-1],
+                Link(r["kind"].value, self.href(r["kind"].value), r["kindLabel"].value)
+                if "kind" in r and "kindLabel" in r
+                else None,
+                r["lawSays"].value if "lawSays" in r else "",
+                r["weRecord"].value if "weRecord" in r else "",
+                r["why"].value if "why" in r else "",
+            )
+            for r in decisions
+        ]
+        decision_list.sort(key=lambda d: natural_key(d.label))
+        own_decision = None
+        if own.get(KGNS + "lawSays"):
+            kind_iri = next((v.value for v in own.get(KGNS + "decisionKind", [])), None)
+            own_decision = Decision(
+                iri,
+                self.href(iri),
+                title,
+                self._link(index, kind_iri) if kind_iri else None,
+                own[KGNS + "lawSays"][0].value,
+                own[KGNS + "weRecord"][0].value if own.get(KGNS + "weRecord") else "",
+                own[RDFS + "comment"][0].value if own.get(RDFS + "comment") else "",
+            )
+        decided = tuple(d.label.split(":", 1)[0] + " " for d in decision_list)
+        notes = [
+            _text(v)
+            for v in own.get(SKOS + "editorialNote", [])
+            if not (decided and v.value.startswith(decided))
+        ]
+
+        # everything else
+        skip = set(_SHOWN_ELSEWHERE)
+        if own_decision is not None:
+            skip.add(RDFS + "comment")
+        statements = [self._statement(index, iri, p, labels) for p in sorted(own) if p not in skip]
+        incoming: dict[str, Statement] = {}
+        counts: dict[str, int] = defaultdict(int)
+        for r in used_by:
+            p, s = r["p"].value, r["s"].value
+            counts[p] += 1
+            st = incoming.setdefault(
+                p, Statement(p, labels.get(p) or PROPERTY_LABELS.get(p) or _short(p))
+            )
+            name = next((r[k] for k in ("label", "title", "name", "rlabel") if k in r), None)
+            st.links.append(
+                Link(
+                    s,
+                    self.href(s),
+                    name.value if name is not None else s,
+                    r["notation"].value if "notation" in r else None,
+                    _lang(name) if name is not None else None,
+                )
+            )
+        for p, st in incoming.items():
+            st.links.sort(key=lambda link: (natural_key(link.notation or ""), link.label))
+            st.total = counts[p]
+            st.links = st.links[:INCOMING_SHOWN]
+
+        sections = []
+        whole_document = kind in ("catalog", "void")
+        for s in sorted(index.by_subject):
+            if s == iri or s in quote_iris or any(s.startswith(q + "#") for q in quote_iris):
+                continue
+            if not (whole_document or s.startswith(iri + "#")):
+                continue
+            props = index.by_subject[s]
+            sections.append(
+                Section(
+                    s,
+                    s.split("#", 1)[1] if "#" in s else self.href(s),
+                    self._link(index, s).label,
+                    [self._link(index, v.value) for v in props.get(RDF + "type", [])],
+                    [
+                        self._statement(index, s, p, labels)
+                        for p in sorted(props)
+                        if p != RDF + "type"
+                    ],
+                )
+            )
+        types = [
+            self._link(index, v.value)
+            for v in own.get(RDF + "type", [])
+            if isinstance(v, ox.NamedNode)
+        ]
+        definitions = [_text(v) for v in own.get(SKOS + "definition", [])]
+        scheme_link = self._link(index, scheme_iri) if scheme_iri else None
+        return ConceptPage(
+            iri=iri,
+            path=self.href(iri),
+            kind=kind,
+            title=title,
+            labels=header,
+            notation=notation,
+            types=types,
+            definitions=definitions,
+            breadcrumb=crumbs,
+            children=children,
+            children_label=children_label,
+            facts=facts,
+            quotes=quotes,
+            decision=own_decision,
+            decisions=decision_list,
+            notes=notes,
+            statements=statements,
+            used_by=sorted(incoming.values(), key=lambda st: st.label),
+            sections=sections,
+            schema_org=_schema_org(iri, own, header, notation, definitions, scheme_link),
+        )
+
+    def _quote(self, index: _Index, q: str, acts: Mapping[str, dict[str, Term]]) -> Quote:
+        exact = prefix = suffix = ""
+        start = end = None
+        for sel in index.values(q, OA + "hasSelector"):
+            s = sel.value
+            if index.first(s, OA + "exact") is not None:
+                exact = index.first(s, OA + "exact").value  # type: ignore[union-attr]
+                prefix = getattr(index.first(s, OA + "prefix"), "value", "")
+                suffix = getattr(index.first(s, OA + "suffix"), "value", "")
+            if index.first(s, OA + "start") is not None:
+                start = int(index.first(s, OA + "start").value)  # type: ignore[union-attr]
+                end = int(index.first(s, OA + "end").value)  # type: ignore[union-attr]
+        source = index.first(q, OA + "hasSource")
+        act = None
+        if source is not None and source.value in acts:
+            row = acts[source.value]
+            act = Link(
+                row["act"].value,
+                self.href(row["act"].value),
+                row["title"].value if "title" in row else row["act"].value,
+            )
+        role = index.first(q, KGNS + "quoteRole")
+        note = index.first(q, RDFS + "comment")
+        return Quote(
+            q,
+            self.href(q),
+            role.value if role is not None else "",
+            exact,
+            prefix,
+            suffix,
+            start,
+            end,
+            note.value if note is not None else None,
+            act,
+        )
+
+    # ------------------------------------------------------------------ home page
+
+    async def home(self) -> HomePage:
+        scheme = self.base + "register"
+        described, counts_rows, acts_rows, grade_rows = await asyncio.gather(
+            self.describe(scheme, "scheme"),
+            self.repo.select(_COUNTS),
+            self.repo.select(_ACTS),
+            self.repo.select(_GRADE_SIZES),
+        )
+        index = _Index(described)
+        own = index.by_subject.get(scheme, {})
+        order = {lang: i for i, lang in enumerate(LANGUAGES)}
+        titles = sorted(
+            (_text(v, unofficial=_lang(v) in UNOFFICIAL) for v in own.get(SKOS + "prefLabel", [])),
+            key=lambda t: order.get(t.lang or "", 9),
+        )
+        definition = next(
+            (v.value for v in own.get(SKOS + "definition", []) if _lang(v) == "en"), None
+        )
+        counts = {k: int(v.value) for k, v in (counts_rows[0] if counts_rows else {}).items()}
+        acts = []
+        for r in acts_rows:
+            a = r["act"].value
+            acts.append(
+                Act(
+                    Link(a, self.href(a), r["title"].value if "title" in r else a),
+                    r["number"].value if "number" in r else None,
+                    r["date"].value if "date" in r else None,
+                    r["kindLabel"].value if "kindLabel" in r else None,
+                    r["titleKk"].value if "titleKk" in r else None,
+                )
+            )
+        blocks = [self._link(index, v.value) for v in own.get(SKOS + "hasTopConcept", [])]
+        blocks.sort(key=lambda link: natural_key(link.notation or ""))
+        bars, width, height = structure_figure(grade_rows, self.href)
+        title = titles[0] if titles else Text("Register", "en")
+        schema = {
+            "@context": _SCHEMA_ORG,
+            "@type": "DefinedTermSet",
+            "@id": scheme,
+            "name": title.text,
+            "alternateName": [t.text for t in titles[1:]],
+            "description": definition or "",
+            "url": scheme,
+            "hasDefinedTerm": [
+                {
+                    "@type": "DefinedTerm",
+                    "@id": b.iri,
+                    "name": b.label,
+                    "termCode": b.notation,
+                    "inDefinedTermSet": scheme,
+                }
+                for b in blocks
+            ],
+        }
+        return HomePage(
+            scheme, title, titles, definition, acts, counts, blocks, bars, width, height, schema
+        )
+
+    # ------------------------------------------------------------------ browse page
+
+    async def browse(self) -> BrowsePage:
+        grade_rows, position_rows = await asyncio.gather(
+            self.repo.select(_BROWSE_GRADES), self.repo.select(_BROWSE_POSITIONS)
+        )
+        blocks: dict[str, BrowseBlock] = {}
+        groups: dict[tuple[str, str | None], BrowseGroup] = {}
+        tiers: dict[tuple[str, str | None, str], BrowseTier] = {}
+        grades: dict[str, tuple[BrowseGrade, BrowseBlock]] = {}
+
+        def link(r: Mapping[str, Term], key: str, label: str, notation: str) -> Link:
+            iri = r[key].value
+            code = r[notation].value if notation in r else None
+            text = r[label].value if label in r else (code or iri)
+            return Link(iri, self.href(iri), text, code, _lang(r[label]) if label in r else None)
+
+        for r in sorted(grade_rows, key=lambda r: natural_key(r["gn"].value)):
+            b = r["block"].value
+            if b not in blocks:
+                blocks[b] = BrowseBlock(
+                    link(r, "block", "bl", "bn"), r["ble"].value if "ble" in r else None, [], 0
+                )
+            sector = r["sector"].value if "sector" in r else None
+            gkey = (b, sector)
+            if gkey not in groups:
+                groups[gkey] = BrowseGroup(link(r, "sector", "sl", "sn") if sector else None, [])
+                blocks[b].groups.append(groups[gkey])
+            tkey = (b, sector, r["tier"].value)
+            if tkey not in tiers:
+                tiers[tkey] = BrowseTier(link(r, "tier", "tl", "tn"), [])
+                groups[gkey].tiers.append(tiers[tkey])
+            g = r["grade"].value
+            if g not in grades:
+                grades[g] = (BrowseGrade(link(r, "grade", "gl", "gn"), []), blocks[b])
+                tiers[tkey].grades.append(grades[g][0])
+        seen_positions: set[str] = set()
+        for r in position_rows:
+            found = grades.get(r["grade"].value)
+            if found is None or r["pos"].value in seen_positions:
+                continue
+            seen_positions.add(r["pos"].value)
+            found[0].positions.append(link(r, "pos", "pl", "pn"))
+            found[1].positions += 1
+        sector_order = {"H": 0, "E": 1, "O": 2}
+        for block in blocks.values():
+            block.groups.sort(
+                key=lambda g: (
+                    g.sector is not None,
+                    sector_order.get(g.sector.notation or "", 9) if g.sector else -1,
+                )
+            )
+            for group in block.groups:
+                group.tiers.sort(key=lambda t: natural_key(t.link.notation or ""))
+                for tier in group.tiers:
+                    tier.grades.sort(key=lambda g: natural_key(g.link.notation or ""))
+                    for grade in tier.grades:
+                        grade.positions.sort(key=lambda p: natural_key(p.notation or ""))
+        ordered = sorted(blocks.values(), key=lambda b: natural_key(b.link.notation or ""))
+        return BrowsePage(ordered, len(seen_positions))
+
+
+def _bounded(triples: Sequence[ox.Triple], iri: str) -> list[ox.Triple]:
+    """A resource's own triples, those of its hash children, and labels of what they link to."""
+    own = [
+        t
+        for t in triples
+        if isinstance(t.subject, ox.NamedNode)
+        and (t.subject.value == iri or t.subject.value.startswith(iri + "#"))
+    ]
+    linked = {t.object.value for t in own if isinstance(t.object, ox.NamedNode)}
+    labels = [
+        t
+        for t in triples
+        if t.subject.value in linked
+        and (t.predicate.value in LABEL_PROPERTIES or t.predicate.value == SKOS + "notation")
+    ]
+    return own + labels
+
+
+def _schema_org(
+    iri: str,
+    own: Mapping[str, list[Term]],
+    header: list[Text],
+    notation: str | None,
+    definitions: list[Text],
+    scheme: Link | None,
+) -> dict[str, Any]:
+    types = {v.value for v in own.get(RDF + "type", [])}
+    name = header[0].text if header else (notation or iri)
+    data: dict[str, Any] = {"@context": _SCHEMA_ORG, "@id": iri, "name": name, "url": iri}
+    alternate = [t.text for t in header[1:]]
+    if alternate:
+        data["alternateName"] = alternate
+    description = next((d.text for d in definitions if d.lang == "en"), None)
+    if description:
+        data["description"] = description
+    if SKOS + "ConceptScheme" in types:
+        data["@type"] = "DefinedTermSet"
+    elif SKOS + "Concept" in types:
+        data["@type"] = "DefinedTerm"
+        if notation:
+            data["termCode"] = notation
+        if scheme is not None:
+            data["inDefinedTermSet"] = {
+                "@type": "DefinedTermSet",
+                "@id": scheme.iri,
+                "name": scheme.label,
+                "url": scheme.iri,
+            }
+    else:
+        data["@type"] = "Thing"
+    return data
+
+
+def structure_figure(
+    rows: Sequence[Mapping[str, Term]],
+    href: Any,
+    width: float = 960.0,
+    row_height: float = 44.0,
+    gap: float = 2.0,
+) -> tuple[list[Bar], float, float]:
+    """An icicle of blocks -> tiers -> grades, each as wide as its number of positions.
+
+    `rows` have block, bn, tier, tn, grade, gn and n (positions of the grade); grades
+    without positions get no width. Deterministic, so the page is byte-reproducible.
+    """
+    grades = sorted(
+        (
+            (
+                r["block"].value,
+                r["bn"].value,
+                r["tier"].value,
+                r["tn"].value,
+                r["grade"].value,
+                r["gn"].value,
+                int(r["n"].value),
+            )
+            for r in rows
+        ),
+        key=lambda g: natural_key(g[5]),
+    )
+    total = sum(g[6] for g in grades) or 1
+    scale = width / total
+    bars: list[Bar] = []
+
+    def add(level: int, iri: str, code: str, block: str, x: float, n: int, what: str) -> None:
+        w = n * scale
+        bars.append(
+            Bar(
+                round(x, 2),
+                level * (row_height + gap),
+                round(max(w - gap, 0.5), 2),
+                row_height,
+                level,
+                block,
+                code,
+                f"{what} {code}: {n} position{'s' if n != 1 else ''}",
+                href(iri),
+                n,
+                w >= 9.0 * len(code) + 6,
+            )
+        )
+
+    x = 0.0
+    for block_code in sorted({g[1] for g in grades}, key=natural_key):
+        in_block = [g for g in grades if g[1] == block_code]
+        n_block = sum(g[6] for g in in_block)
+        add(0, in_block[0][0], block_code, block_code, x, n_block, "Block")
+        tx = x
+        for tier_code in sorted({g[3] for g in in_block}, key=natural_key):
+            in_tier = [g for g in in_block if g[3] == tier_code]
+            n_tier = sum(g[6] for g in in_tier)
+            add(1, in_tier[0][2], tier_code, block_code, tx, n_tier, "Tier")
+            gx = tx
+            for g in in_tier:
+                if g[6]:
+                    add(2, g[4], g[5], block_code, gx, g[6], "Grade")
+                gx += g[6] * scale
+            tx += n_tier * scale
+        x += n_block * scale
+    return bars, width, 3 * (row_height + gap)
+
+
+# ---------------------------------------------------------------------------- queries
+
+_DESCRIBE = (
+    _SPARQL_PREFIXES
+    + """
+CONSTRUCT { ?this ?p ?o . ?x ?xp ?xo . ?who kg:sourceQuote ?this . }
+WHERE {
+  { ?this ?p ?o }
+  UNION { ?this kg:sourceQuote ?x . ?x ?xp ?xo }
+  UNION { ?this kg:sourceQuote/oa:hasSelector ?x . ?x ?xp ?xo }
+  UNION { ?this oa:hasSelector ?x . ?x ?xp ?xo }
+  UNION { ?who kg:sourceQuote ?this }
+  UNION {
+    { ?this ?link ?x } UNION { ?x kg:sourceQuote ?this }
+    FILTER(isIRI(?x))
+    VALUES ?xp { skos:prefLabel rdfs:label dct:title eli:title foaf:name skos:notation }
+    ?x ?xp ?xo
+  }
+}
+"""
+)
+_ANCESTORS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?this skos:broader+ ?a .
+  OPTIONAL { ?a skos:broader ?parent }
+  OPTIONAL { ?a skos:prefLabel ?label FILTER(LANG(?label) = "kk") }
+  OPTIONAL { ?a skos:notation ?notation }
+}
+"""
+)
+_DECISIONS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?this kg:editorialDecision ?d .
+  OPTIONAL { ?d rdfs:label ?label }
+  OPTIONAL { ?d kg:decisionKind ?kind .
+             OPTIONAL { ?kind skos:prefLabel ?kindLabel FILTER(LANG(?kindLabel) = "en") } }
+  OPTIONAL { ?d kg:lawSays ?lawSays }
+  OPTIONAL { ?d kg:weRecord ?weRecord }
+  OPTIONAL { ?d rdfs:comment ?why }
+}
+"""
+)
+_INCOMING = (
+    _SPARQL_PREFIXES
+    + "SELECT * WHERE {\n  ?s ?p ?this .\n  FILTER(?p NOT IN ("
+    + ", ".join(f"<{p}>" for p in _INCOMING_SKIPPED)
+    + """))
+  OPTIONAL { ?s skos:prefLabel ?label FILTER(LANG(?label) = "kk") }
+  OPTIONAL { ?s dct:title ?title FILTER(LANG(?title) = "en") }
+  OPTIONAL { ?s foaf:name ?name FILTER(LANG(?name) = "en") }
+  OPTIONAL { ?s rdfs:label ?rlabel FILTER(LANG(?rlabel) = "en") }
+  OPTIONAL { ?s skos:notation ?notation }
+}
+LIMIT 5000
+"""
+)
+_SOURCE_ACTS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?src eli:embodies/eli:realizes ?act .
+  OPTIONAL { ?act dct:title ?title FILTER(LANG(?title) = "en") }
+}
+"""
+)
+_COUNTS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  { SELECT (COUNT(DISTINCT ?p) AS ?positions) WHERE { ?p a kg:Position } }
+  { SELECT (COUNT(DISTINCT ?g) AS ?grades) WHERE { ?g a kg:Grade } }
+  { SELECT (COUNT(DISTINCT ?t) AS ?tiers) WHERE { ?t a kg:Tier } }
+  { SELECT (COUNT(DISTINCT ?b) AS ?blocks) WHERE { ?b a kg:Block } }
+  { SELECT (COUNT(DISTINCT ?i) AS ?institution_types) WHERE { ?i a kg:InstitutionType } }
+  { SELECT (COUNT(DISTINCT ?d) AS ?decisions) WHERE { ?d a kg:EditorialDecision } }
+  { SELECT (COUNT(DISTINCT ?q) AS ?quotes) WHERE { ?q a kg:SourceQuote } }
+  { SELECT (COUNT(DISTINCT ?a) AS ?acts) WHERE { ?a a eli:LegalResource } }
+}
+"""
+)
+_ACTS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?act a eli:LegalResource .
+  OPTIONAL { ?act dct:title ?title FILTER(LANG(?title) = "en") }
+  OPTIONAL { ?act dct:title ?titleKk FILTER(LANG(?titleKk) = "kk") }
+  OPTIONAL { ?act eli:id_local ?number }
+  OPTIONAL { ?act eli:date_document ?date }
+  OPTIONAL { ?act eli:type_document ?kind .
+             OPTIONAL { ?kind skos:prefLabel ?kindLabel FILTER(LANG(?kindLabel) = "en") } }
+}
+ORDER BY ?date ?act
+"""
+)
+_GRADE_SIZES = (
+    _SPARQL_PREFIXES
+    + """
+SELECT ?block ?bn ?tier ?tn ?grade ?gn (COUNT(?pos) AS ?n) WHERE {
+  ?grade a kg:Grade ; skos:notation ?gn ; kg:tier ?tier ; kg:block ?block .
+  ?tier skos:notation ?tn .
+  ?block skos:notation ?bn .
+  OPTIONAL { ?pos kg:grade ?grade }
+}
+GROUP BY ?block ?bn ?tier ?tn ?grade ?gn
+"""
+)
+#: Required patterns first, OPTIONALs last: Oxigraph evaluates a pattern that follows an
+#: OPTIONAL against all of the OPTIONAL's rows (this order takes 2 ms; the other, 30 s).
+_BROWSE_GRADES = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?grade a kg:Grade ; skos:notation ?gn ; kg:tier ?tier ; kg:block ?block .
+  ?tier skos:notation ?tn .
+  ?block skos:notation ?bn .
+  OPTIONAL { ?grade skos:prefLabel ?gl FILTER(LANG(?gl) = "kk") }
+  OPTIONAL { ?tier skos:prefLabel ?tl FILTER(LANG(?tl) = "kk") }
+  OPTIONAL { ?block skos:prefLabel ?bl FILTER(LANG(?bl) = "kk") }
+  OPTIONAL { ?block skos:prefLabel ?ble FILTER(LANG(?ble) = "en") }
+  OPTIONAL { ?grade kg:sector ?sector . ?sector skos:notation ?sn . }
+  OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl FILTER(LANG(?sl) = "kk") }
+}
+"""
+)
+_BROWSE_POSITIONS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?pos a kg:Position ; kg:grade ?grade ; skos:notation ?pn .
+  OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
+}
+"""
+)

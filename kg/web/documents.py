@@ -1,0 +1,318 @@
+"""Documents of the route table as bytes: HTML pages, RDF descriptions, JSON twins, files.
+
+Why apart from the HTTP handlers: a static export needs exactly the same bytes without a
+server, so everything that makes a body lives here (templates, serialisers, the download
+list) and kg.web.linked_data only negotiates, adds headers and answers 303/304/404.
+
+Why a cache: a release never changes while it is served, so a document rendered once is
+kept (an LRU bounded by bytes) and its ETag, a hash of its bytes, is computed once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pyoxigraph as ox
+
+from kg import dumps
+from kg.catalog import ReleaseFile, read_publication, release_files
+from kg.pages import PREFIXES, PageService, Repository, json_for_script
+from kg.release import SUMS_NAME
+from kg.web.routes import FORMATS, ROUTES, Route
+
+#: Seconds clients and proxies may reuse a document (and a 303) without asking again.
+MAX_AGE = 3600
+_RDF_WRITERS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+
+
+def content_type(media_type: str) -> str:
+    """The Content-Type header: text types and JSON say UTF-8 explicitly."""
+    if media_type.startswith("text/") or media_type in ("application/json",):
+        return f"{media_type}; charset=utf-8"
+    return media_type
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag: the first 128 bits of the body's SHA-256."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+class _Cache:
+    """LRU of rendered documents, bounded by their total size."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple[str, str], Document] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> Document | None:
+        doc = self._items.get(key)
+        if doc is not None:
+            self._items.move_to_end(key)
+        return doc
+
+    def put(self, key: tuple[str, str], doc: Document) -> None:
+        if key in self._items or len(doc.body) > self.max_bytes // 4:
+            return
+        self._items[key] = doc
+        self.size += len(doc.body)
+        while self.size > self.max_bytes:
+            _, old = self._items.popitem(last=False)
+            self.size -= len(old.body)
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses to JSON-ready values."""
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+class Site:
+    """Renders every document of one release.
+
+    `repository` is kg.store.Repository (server) or kg.local_store.LocalRepository (export).
+    """
+
+    def __init__(
+        self,
+        repository: Repository,
+        release_dir: Path,
+        base_iri: str,
+        templates_dir: Path,
+        static_dir: Path,
+        cache_bytes: int = 32 * 1024 * 1024,
+    ) -> None:
+        self.release_dir = Path(release_dir)
+        publication = read_publication(self.release_dir)
+        self.pages = PageService(repository, base_iri, publication)
+        self.base_iri = self.pages.base
+        self.files: dict[str, ReleaseFile] = {
+            f.name: f for f in release_files(self.release_dir, publication["catalog"])
+        }
+        self.static = _load_static(Path(static_dir))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["filesize"] = filesize
+        self.env.globals.update(
+            static=self.static_url,
+            formats=FORMATS,
+            has_catalog=bool(publication["catalog"]),
+            has_void=bool(publication["void"]),
+        )
+        self._cache = _Cache(cache_bytes)
+
+    # ------------------------------------------------------------------ addressing
+
+    def iri(self, route: Route, params: dict[str, str]) -> str:
+        """The IRI a resource route identifies: under the base IRI, or the route's fixed IRI."""
+        return route.fixed_iri or self.pages.iri_of(route.path(**params))
+
+    def valid_iri(self, route: Route, params: dict[str, str]) -> str | None:
+        """The IRI, or None when the path cannot make one (e.g. quotes or brackets in it)."""
+        iri = self.iri(route, params)
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            return None
+        return iri
+
+    def static_url(self, name: str) -> str:
+        """A static file's URL, with a content hash so it can be cached for long."""
+        doc = self.static.get(name)
+        return f"/static/{name}?v={doc.etag.strip(chr(34))[:12]}" if doc else f"/static/{name}"
+
+    def alternates(self, route: Route, params: dict[str, str]) -> list[dict[str, str]]:
+        """The documents of a resource or page: format, media type, label, URL."""
+        return [
+            {
+                "ext": fmt,
+                "media_type": FORMATS[fmt].media_type,
+                "label": FORMATS[fmt].label,
+                "href": route.document_path(fmt, **params),
+            }
+            for fmt in route.formats
+        ]
+
+    # ------------------------------------------------------------------ documents
+
+    async def exists(self, route: Route, params: dict[str, str]) -> bool:
+        iri = self.valid_iri(route, params)
+        return iri is not None and await self.pages.exists(iri, route.kind)
+
+    async def resource(self, route: Route, params: dict[str, str], fmt: str) -> Document | None:
+        """The document of a resource in one format, or None if the release lacks it."""
+        key = (route.document_path(fmt, **params), fmt)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        iri = self.valid_iri(route, params)
+        if iri is None:
+            return None
+        if fmt == "html":
+            page = await self.pages.concept(iri, route.kind)
+            if page is None:
+                return None
+            body = self.render(
+                route.template or "concept.html",
+                page=page,
+                jsonld=json_for_script(page.schema_org),
+                alternates=self.alternates(route, params)[1:],
+                self_href=route.document_path(fmt, **params),
+            )
+        else:
+            triples = await self.pages.describe(iri, route.kind)
+            if not any(
+                isinstance(t.subject, ox.NamedNode) and t.subject.value == iri for t in triples
+            ):
+                return None
+            body = serialize(triples, fmt)
+        doc = Document(body, FORMATS[fmt].media_type, etag_of(body))
+        self._cache.put(key, doc)
+        return doc
+
+    async def page(self, route: Route, fmt: str) -> Document:
+        """Home, browse or downloads, as HTML or its JSON twin."""
+        key = (route.pattern, fmt)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if route.kind == "home":
+            data: Any = await self.pages.home()
+            extra = {"jsonld": json_for_script(data.schema_org)}
+        elif route.kind == "browse":
+            data = await self.pages.browse()
+            extra = {}
+        elif route.kind == "downloads":
+            data = self.downloads()
+            extra = {}
+        else:
+            raise ValueError(f"no page of kind {route.kind}")
+        if fmt == "json":
+            body = (
+                json.dumps(_plain(data), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+            ).encode("utf-8")
+        else:
+            body = self.render(
+                route.template or f"{route.kind}.html",
+                page=data,
+                alternates=[a for a in self.alternates(route, {}) if a["ext"] != "html"],
+                self_href=route.pattern,
+                **extra,
+            )
+        doc = Document(body, FORMATS[fmt].media_type, etag_of(body))
+        self._cache.put(key, doc)
+        return doc
+
+    def downloads(self) -> dict[str, Any]:
+        """The downloads page's data: every release file with type, size, checksum, licence."""
+        files = sorted(self.files.values(), key=lambda f: (not f.distribution, f.name))
+        return {
+            "files": [{**dataclasses.asdict(f), "href": f"/downloads/{f.name}"} for f in files],
+            "sums": f"/downloads/{SUMS_NAME}" if SUMS_NAME in self.files else None,
+            "catalog": "/catalog" if self.env.globals["has_catalog"] else None,
+            "void": "/void" if self.env.globals["has_void"] else None,
+        }
+
+    def download(self, name: str) -> tuple[Path, ReleaseFile] | None:
+        """A release file by its listed name; anything not listed (e.g. '../x') is None."""
+        info = self.files.get(name)
+        if info is None:
+            return None
+        return self.release_dir / info.name, info
+
+    def not_found(self, path: str, fmt: str) -> Document:
+        """The 404 document, suggesting a search for the path's last segment."""
+        query = _search_term(path)
+        search = "/search?" + _urlencode(query)
+        if fmt == "html":
+            body = self.render(
+                "not_found.html", path=path, query=query, search=search, alternates=[]
+            )
+        elif fmt == "json":
+            data = {"error": "not found", "path": path, "search": search, "query": query}
+            body = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+        else:
+            body = f"Not found: {path}\nTry a search: {search}\n".encode()
+        media = {"html": "text/html", "json": "application/json"}.get(fmt, "text/plain")
+        return Document(body, media, etag_of(body))
+
+    def render(self, template: str, **context: Any) -> bytes:
+        routes = {r.kind: r for r in ROUTES}
+        return (
+            self.env.get_template(template)
+            .render(routes=routes, base_iri=self.base_iri, **context)
+            .encode("utf-8")
+        )
+
+
+def filesize(size: int) -> str:
+    """Bytes for people: 1.5 MB, 6.1 kB, 742 bytes."""
+    if size < 1000:
+        return f"{size} bytes"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
+        if size < scale * 1000:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size / 1e12:.1f} TB"
+
+
+def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
+    """RDF in one of the resource formats; JSON-LD with the published context embedded."""
+    if fmt == "jsonld":
+        return dumps.jsonld(triples)
+    prefixes = PREFIXES if fmt in ("ttl", "rdf") else None
+    return ox.serialize(triples, format=_RDF_WRITERS[fmt], prefixes=prefixes)
+
+
+def _search_term(path: str) -> str:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    for fmt in FORMATS:
+        if last.endswith("." + fmt):
+            last = last[: -len(fmt) - 1]
+    return last
+
+
+def _urlencode(query: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"q": query})
+
+
+def _load_static(folder: Path) -> dict[str, Document]:
+    """Every file under site/static, read once: the whitelist the server answers from."""
+    types = {
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".js": "text/javascript",
+        ".ico": "image/x-icon",
+        ".png": "image/png",
+    }
+    out = {}
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                body = path.read_bytes()
+                media = types.get(path.suffix, "application/octet-stream")
+                out[path.relative_to(folder).as_posix()] = Document(body, media, etag_of(body))
+    return out

@@ -1,0 +1,244 @@
+"""Dereferenceable URIs, HTML pages and downloads: the HTTP face of kg.web.routes.
+
+Handlers are thin: they match a path against the route table, negotiate a format, and answer
+with a document from kg.web.documents.Site, adding the caching headers. The pattern (see
+README "URIs"): an identifier path answers 303 See Other to the document the client prefers
+(``Accept``, or ``?_format=`` which overrides it), with ``Vary: Accept``; a document path
+(identifier + extension) answers 200 with ``Link`` headers to its other formats, a strong
+ETag and Cache-Control, and 304 to a matching ``If-None-Match``. Unknown paths get 404 with a
+suggested search, as HTML, JSON or plain text.
+
+Paths are answered on whatever host the server runs: the IRI of a path is the base IRI
+(settings.base_iri) plus the path, so a local server dereferences the published URIs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import FileResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from kg.web.documents import MAX_AGE, Document, Site, content_type
+from kg.web.negotiation import choose
+from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
+
+_METHODS = ("GET", "HEAD")
+_CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def install(app: FastAPI) -> None:
+    """Add the site to an app made by kg.web.app.create_app (routes, 404 page, app.state.site)."""
+    settings = app.state.settings
+    templates = Path(settings.templates_dir)
+    app.state.site = Site(
+        app.state.repository,
+        app.state.release_dir,
+        settings.base_iri,
+        templates,
+        templates.parent / "static",
+    )
+    # Pages of other modules rendered by app.state.templates (search) extend base.html too.
+    app.state.templates.env.globals.update(app.state.site.env.globals)
+    app.state.templates.env.filters.update(app.state.site.env.filters)
+    for entry in ROUTES:
+        if entry.mode is not Mode.SERVICE:
+            app.router.routes.append(TableRoute(entry))
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+
+class TableRoute(BaseRoute):
+    """One route-table entry as a Starlette route, matched by the entry's own regex."""
+
+    def __init__(self, entry: Route) -> None:
+        self.entry = entry
+        self.path = entry.pattern
+        self.name = entry.kind
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        found = match(scope["path"], (self.entry,))
+        if found is None:
+            return Match.NONE, {}
+        child = {"endpoint": self.handle, "path_params": found.params, "kg_match": found}
+        return (Match.FULL if scope["method"] in _METHODS else Match.PARTIAL), child
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if request.method not in _METHODS:
+            response: Response = Response(
+                "Method Not Allowed\n", 405, headers={"Allow": ", ".join(_METHODS)}
+            )
+        else:
+            found = match(scope["path"], (self.entry,))
+            assert found is not None
+            response = await _dispatch(request, self.entry, found.params, found.ext)
+        await response(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        from starlette.routing import NoMatchFound
+
+        raise NoMatchFound(name, path_params)
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site
+
+
+async def _dispatch(
+    request: Request, entry: Route, params: dict[str, str], ext: str | None
+) -> Response:
+    if entry.mode is Mode.RESOURCE:
+        return await _resource(request, entry, params, ext)
+    if entry.mode is Mode.PAGE:
+        doc = await _site(request).page(entry, ext or "html")
+        links = [
+            (entry.document_path(f), FORMATS[f].media_type)
+            for f in entry.formats
+            if f != (ext or "html")
+        ]
+        return _document(request, doc, links)
+    if entry.kind == "download":
+        return _download(request, params["name"])
+    return _static(request, params["name"])
+
+
+# ---------------------------------------------------------------------------- resources
+
+
+def negotiate(request: Request, offers: tuple[str, ...]) -> tuple[str | None, Response | None]:
+    """The format to send: `_format` if given (400 if unknown), else by Accept (406 if none)."""
+    wanted = request.query_params.get("_format")
+    if wanted is not None:
+        key = wanted.strip().lower()
+        for ext in offers:
+            f = FORMATS[ext]
+            if key in (f.ext, f.media_type, *f.aliases):
+                return ext, None
+        listed = ", ".join(offers)
+        return None, _text(400, f"unknown _format {wanted!r}; use one of: {listed}\n")
+    media = {FORMATS[e].media_type: e for e in offers}
+    media.update({m: e for m, e in ACCEPT_ALIASES.items() if e in offers})
+    chosen = choose(request.headers.get("accept"), tuple(media))
+    if chosen is None:
+        listed = ", ".join(FORMATS[e].media_type for e in offers)
+        response = _text(406, f"none of the acceptable media types is offered; offered: {listed}\n")
+        response.headers["Vary"] = "Accept"
+        return None, response
+    return media[chosen], None
+
+
+async def _resource(
+    request: Request, entry: Route, params: dict[str, str], ext: str | None
+) -> Response:
+    site = _site(request)
+    if ext is None:  # the identifier: 303 to a document
+        fmt, refusal = negotiate(request, entry.formats)
+        if refusal is not None:
+            return refusal
+        if not await site.exists(entry, params):
+            return not_found(request)
+        assert fmt is not None
+        return Response(
+            status_code=303,
+            headers={
+                "Location": entry.document_path(fmt, **params),
+                "Vary": "Accept",
+                "Cache-Control": f"public, max-age={MAX_AGE}",
+                **_CORS,
+            },
+        )
+    doc = await site.resource(entry, params, ext)
+    if doc is None:
+        return not_found(request)
+    links = [
+        (entry.document_path(f, **params), FORMATS[f].media_type) for f in entry.formats if f != ext
+    ]
+    return _document(request, doc, links, about=site.iri(entry, params))
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    """If-None-Match with the weak comparison RFC 9110 asks for."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return etag in tags
+
+
+def _document(
+    request: Request, doc: Document, links: list[tuple[str, str]], about: str | None = None
+) -> Response:
+    link_values = [f'<{href}>; rel="alternate"; type="{media}"' for href, media in links]
+    if about:
+        link_values.append(f'<{about}>; rel="about"')
+    headers = {
+        "ETag": doc.etag,
+        "Cache-Control": f"public, max-age={MAX_AGE}",
+        "Link": ", ".join(link_values),
+        **_CORS,
+    }
+    if _matches(request.headers.get("if-none-match"), doc.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(doc.body, media_type=content_type(doc.media_type), headers=headers)
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def _download(request: Request, name: str) -> Response:
+    found = _site(request).download(name)
+    if found is None:
+        return not_found(request)
+    path, info = found
+    etag = f'"{info.sha256}"'
+    # The file's SHA-256 from SHA256SUMS is a strong ETag; FileResponse keeps ours.
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={MAX_AGE}", **_CORS}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=content_type(info.media_type), headers=headers)
+
+
+def _static(request: Request, name: str) -> Response:
+    doc = _site(request).static.get(name)
+    if doc is None:
+        return not_found(request)
+    return _document(request, doc, [])
+
+
+# ---------------------------------------------------------------------------- errors
+
+_ERROR_OFFERS = ("text/plain", "text/html", "application/xhtml+xml", "application/json")
+
+
+def not_found(request: Request) -> Response:
+    """404 in the client's preferred form, suggesting a search for the last path segment."""
+    chosen = choose(request.headers.get("accept"), _ERROR_OFFERS) or "text/plain"
+    fmt = {"text/html": "html", "application/xhtml+xml": "html", "application/json": "json"}.get(
+        chosen, "txt"
+    )
+    doc = _site(request).not_found(request.url.path, fmt)
+    return Response(
+        doc.body,
+        status_code=404,
+        media_type=content_type(doc.media_type),
+        headers={"Vary": "Accept", "Cache-Control": "no-store"},
+    )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Unknown paths get the site's 404; other HTTP errors keep FastAPI's answer."""
+    if exc.status_code == 404 and hasattr(request.app.state, "site"):
+        return not_found(request)
+    return await http_exception_handler(request, exc)
+
+
+def _text(status: int, message: str) -> Response:
+    return Response(message, status_code=status, media_type="text/plain; charset=utf-8")

@@ -1,0 +1,219 @@
+"""The one route table of the web face: which paths exist, what each one is, in which formats.
+
+Why a table: three consumers must agree on it and nothing may drift between them: the server
+(kg.web.linked_data registers one route per entry), a static export (one file per entry and
+format) and the web-server rules shipped for static hosting (nginx/Apache rewrites that do the
+same 303 as the server). Each entry is plain data: a URI pattern, the kind of thing, the
+formats, the HTML template, and how it is served.
+
+URI pattern syntax: paths relative to the site root (which is the base IRI's path, usually
+`/`); `{name}` matches one path segment, `{name+}` one or more segments.
+
+How each mode is served (the Cool URIs "303" pattern, see README "URIs"):
+
+- ``resource``: the path identifies a thing (a position, an act, the dataset). It answers
+  303 See Other to a document chosen by ``Accept`` (or ``?_format=``), with ``Vary: Accept``.
+  The documents are the same path plus an extension, one per format (``/position/A1-1.01.ttl``)
+  and answer 200.
+- ``page``: a document that describes no single thing (home, browse, downloads): HTML at the
+  path, its JSON twin at ``twin``.
+- ``file``: bytes from the release folder or ``site/static``, as they are.
+- ``service``: handled by another module (SPARQL, health); listed so the static-hosting rules
+  know to proxy them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+from kg.uris import ONTOLOGY_IRI
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One representation: the extension of its document URL and its media type."""
+
+    ext: str
+    media_type: str
+    label: str
+    #: Other names a client may give in ``?_format=`` (the extension and media type work too).
+    aliases: tuple[str, ...] = ()
+
+
+FORMATS: dict[str, Format] = {
+    f.ext: f
+    for f in (
+        Format("html", "text/html", "HTML", ("application/xhtml+xml",)),
+        Format("ttl", "text/turtle", "Turtle", ("turtle",)),
+        Format("nt", "application/n-triples", "N-Triples", ("ntriples", "n-triples")),
+        Format("jsonld", "application/ld+json", "JSON-LD", ("json-ld",)),
+        Format("rdf", "application/rdf+xml", "RDF/XML", ("rdfxml", "xml")),
+        Format("json", "application/json", "JSON"),
+    )
+}
+RDF_FORMATS = ("ttl", "nt", "jsonld", "rdf")
+#: Formats of a resource, in server preference order: the first is the default (e.g. `*/*`).
+RESOURCE_FORMATS = ("html", *RDF_FORMATS)
+#: Generic media types some clients send, mapped to the format that answers them.
+ACCEPT_ALIASES: dict[str, str] = {
+    "application/xhtml+xml": "html",
+    "application/json": "jsonld",
+    "application/xml": "rdf",
+    "text/xml": "rdf",
+    "application/x-turtle": "ttl",
+}
+
+
+class Mode(StrEnum):
+    RESOURCE = "resource"
+    PAGE = "page"
+    FILE = "file"
+    SERVICE = "service"
+
+
+_PARAM = re.compile(r"\{(\w+)(\+?)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of the table."""
+
+    pattern: str
+    kind: str
+    formats: tuple[str, ...]
+    template: str | None
+    mode: Mode
+    title: str
+    #: For pages: the path of the JSON twin.
+    twin: str | None = None
+    #: For resources whose IRI is not under the base IRI (the vocabulary): that IRI.
+    fixed_iri: str | None = None
+    params: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", tuple(m[0] for m in _PARAM.findall(self.pattern)))
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """Matches the pattern's own path and, for resources, its document paths."""
+        out, last = [], 0
+        for m in _PARAM.finditer(self.pattern):
+            out.append(re.escape(self.pattern[last : m.start()]))
+            out.append(f"(?P<{m[1]}>[^/]+?)" if not m[2] else f"(?P<{m[1]}>(?:[^/]+/)*?[^/]+?)")
+            last = m.end()
+        out.append(re.escape(self.pattern[last:]))
+        body = "".join(out)
+        if self.mode is Mode.RESOURCE:
+            exts = "|".join(re.escape(e) for e in self.formats)
+            body += rf"(?:\.(?P<_ext>{exts}))?"
+        elif self.mode is Mode.PAGE and self.twin:
+            body = rf"(?:{body}|(?P<_twin>{re.escape(self.twin)}))"
+        return re.compile(f"^{body}$")
+
+    def path(self, **params: str) -> str:
+        """The identifier path (resources) or page path, with parameters filled in."""
+        return _PARAM.sub(lambda m: params[m[1]], self.pattern)
+
+    def document_path(self, fmt: str, **params: str) -> str:
+        """Where the document in format `fmt` lives."""
+        if self.mode is Mode.PAGE:
+            return self.path(**params) if fmt == "html" else (self.twin or "")
+        return f"{self.path(**params)}.{fmt}"
+
+
+def _resource(pattern: str, kind: str, title: str, fixed_iri: str | None = None) -> Route:
+    return Route(
+        pattern, kind, RESOURCE_FORMATS, "concept.html", Mode.RESOURCE, title, fixed_iri=fixed_iri
+    )
+
+
+#: Vocabulary IRI: it does not move with the data's base IRI.
+VOCABULARY_IRI = str(ONTOLOGY_IRI)
+
+ROUTES: tuple[Route, ...] = (
+    # pages
+    Route("/", "home", ("html", "json"), "home.html", Mode.PAGE, "Home", twin="/index.json"),
+    Route(
+        "/browse", "browse", ("html", "json"), "browse.html", Mode.PAGE, "Browse", "/browse.json"
+    ),
+    Route(
+        "/downloads/",
+        "downloads",
+        ("html", "json"),
+        "downloads.html",
+        Mode.PAGE,
+        "Downloads",
+        twin="/downloads.json",
+    ),
+    # files
+    Route("/downloads/{name}", "download", (), None, Mode.FILE, "A file of the release"),
+    Route("/static/{name+}", "static", (), None, Mode.FILE, "Stylesheet and other assets"),
+    # services of other modules
+    Route("/sparql", "sparql", (), None, Mode.SERVICE, "SPARQL 1.1 endpoint"),
+    Route("/healthz", "health", (), None, Mode.SERVICE, "Liveness"),
+    # the register and its concept schemes
+    _resource("/register", "scheme", "The register (concept scheme)"),
+    _resource("/institution-types", "scheme", "Concept scheme of institution types"),
+    _resource("/sectors", "scheme", "Concept scheme of sectors"),
+    _resource("/qualification-levels", "scheme", "Concept scheme of qualification levels"),
+    _resource("/categories", "scheme", "Concept scheme of categories"),
+    _resource("/significance-levels", "scheme", "Concept scheme of significance levels"),
+    _resource("/decision-kinds", "scheme", "Concept scheme of kinds of editorial decision"),
+    # concepts
+    _resource("/block/{notation}", "block", "Block"),
+    _resource("/tier/{notation}", "tier", "Tier"),
+    _resource("/grade/{notation}", "grade", "Grade"),
+    _resource("/position/{notation}", "position", "Position"),
+    _resource("/institution-type/{id}", "institution-type", "Institution type"),
+    _resource("/significance-level/{id}", "significance-level", "Significance level"),
+    _resource("/sector/{id}", "sector", "Sector"),
+    _resource("/qualification-level/{id}", "qualification-level", "Qualification level"),
+    _resource("/category/{id}", "category", "Category"),
+    _resource("/decision-kind/{id}", "decision-kind", "Kind of editorial decision"),
+    # occupations and their ISCO-08 crosswalk (kg/occupations.py)
+    _resource("/occupations", "scheme", "Concept scheme of occupations"),
+    _resource("/occupation/{id}", "occupation", "Occupation"),
+    _resource("/mapping/{occupation}/{code}", "mapping", "Mapping of an occupation to ISCO-08"),
+    # provenance
+    _resource("/act/{id}/{language}", "expression", "Language version of a legal act"),
+    _resource("/act/{id}", "act", "Legal act"),
+    _resource("/agent/{id}", "agent", "Minister or ministry"),
+    _resource("/decision/{id}", "decision", "Editorial decision"),
+    _resource("/quote/{path+}", "quote", "Verbatim source quote"),
+    _resource("/source/{name}", "source", "The source text"),
+    # publication
+    _resource("/catalog", "catalog", "DCAT-AP catalog"),
+    _resource("/dataset", "dataset", "The dataset (DCAT and VoID)"),
+    _resource("/void", "void", "VoID description"),
+    _resource("/publisher", "publisher", "Publisher of the dataset"),
+    # the vocabulary
+    _resource("/def", "vocabulary", "Vocabulary of the register", fixed_iri=VOCABULARY_IRI),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    route: Route
+    params: dict[str, str]
+    #: The extension of a document URL, or None for the identifier (or a page).
+    ext: str | None
+
+
+def match(path: str, routes: tuple[Route, ...] = ROUTES) -> Match | None:
+    """The first entry whose pattern matches `path` (relative to the site root)."""
+    for route in routes:
+        m = route.regex.match(path)
+        if m is not None:
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
+            ext = groups.pop("_ext", None)
+            if groups.pop("_twin", None) is not None:
+                ext = "json"
+            return Match(route, groups, ext)
+    return None
+
+
+def by_kind(kind: str, routes: tuple[Route, ...] = ROUTES) -> Route:
+    return next(r for r in routes if r.kind == kind)
