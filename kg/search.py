@@ -86,6 +86,12 @@ SKOS_HIDDEN = _SKOS + "hiddenLabel"
 SKOS_NOTATION = _SKOS + "notation"
 SKOS_BROADER = _SKOS + "broader"
 OWL_DEPRECATED = _OWL + "deprecated"
+#: A mapping's provenance record (SSSOM in RDF, owl:Axiom style) and the qualification level
+#: it is limited to: an accountant maps to 2411 at high and 3313 at medium qualification.
+OWL_SOURCE = _OWL + "annotatedSource"
+OWL_PROPERTY = _OWL + "annotatedProperty"
+OWL_TARGET = _OWL + "annotatedTarget"
+APPLIES_TO_LEVEL = _KG + "appliesToQualificationLevel"
 POSITION_REGISTER = _KG + "PositionRegister"
 
 #: SKOS mapping properties, as the occupations' ISCO-08 crosswalk uses them.
@@ -328,6 +334,8 @@ class Entity:
     links: dict[str, list[str]] = field(default_factory=dict)  # property id -> entity ids
     literals: dict[str, list[str]] = field(default_factory=dict)  # property id -> values
     mappings: list[tuple[str, str]] = field(default_factory=list)  # (relation, target URI)
+    #: Qualification levels (ids) a mapping is limited to, by (relation, target URI).
+    mapping_levels: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     deprecated: bool = False
     order: int = 0  # position in the register's order (natural order of notations)
 
@@ -471,6 +479,10 @@ class SearchIndex:
             SKOS_NOTATION,
             SKOS_BROADER,
             OWL_DEPRECATED,
+            OWL_SOURCE,
+            OWL_PROPERTY,
+            OWL_TARGET,
+            APPLIES_TO_LEVEL,
             *MAPPING_RELATIONS,
             *LINK_PROPERTIES,
             *LITERAL_PROPERTIES,
@@ -533,6 +545,17 @@ class SearchIndex:
         entities.sort(key=lambda e: (_TYPE_RANK[e.type], natural_key(e.notation or e.id)))
         for i, e in enumerate(entities):
             e.order = i
+        by_uri = {e.uri: e for e in entities}
+        for pairs in about.values():
+            record = {p: o.value for p, o in pairs if p in (OWL_SOURCE, OWL_PROPERTY, OWL_TARGET)}
+            source = by_uri.get(record.get(OWL_SOURCE, ""))
+            relation = MAPPING_RELATIONS.get(record.get(OWL_PROPERTY, ""))
+            if source is None or relation is None or OWL_TARGET not in record:
+                continue
+            key = (relation, record[OWL_TARGET])
+            for p, o in pairs:
+                if p == APPLIES_TO_LEVEL:
+                    source.mapping_levels.setdefault(key, set()).add(_path_of(o.value, base))
         isco: dict[str, IscoGroup] = {}
         targets = {uri for e in entities for _, uri in e.mappings}
         for uri in sorted(targets):
@@ -788,12 +811,18 @@ class SearchIndex:
         return found
 
     def isco_codes(self, e: Entity) -> list[tuple[str, str, IscoGroup]]:
-        """(relation, via, ISCO group) of an entity's own mappings and its occupations'."""
+        """(relation, via, ISCO group) of an entity's own mappings and its occupations'.
+
+        A mapping limited to qualification levels applies to a position only if the
+        position has one of them (its own kg:qualificationLevel).
+        """
         out = []
+        levels = set(e.links.get("qualification-level", ()))
         sources = [e] + [self.by_id[o] for o in e.links.get("occupation", ()) if o in self.by_id]
         for source in sources:
             for relation, uri in source.mappings:
-                if uri in self.isco:
+                limited = source.mapping_levels.get((relation, uri))
+                if uri in self.isco and (not limited or source is e or limited & levels):
                     out.append((relation, source.id, self.isco[uri]))
         return out
 

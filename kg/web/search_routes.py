@@ -227,6 +227,7 @@ async def search_page(
         "total": len(hits),
         "limit": limit,
         "alternates": [{"media_type": "application/json", "href": api, "label": "JSON"}],
+        "isco_codes": lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
     }
     headers = {"Cache-Control": "public, max-age=300"}
     site = getattr(request.app.state, "site", None)
