@@ -391,3 +391,58 @@ def test_cors_everywhere(search_http: httpx.Client, path: str) -> None:
     assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == "*"
     assert "POST" in pre.headers["access-control-allow-methods"]
+
+
+# ---------------------------------------------------------------------------- occupations
+
+
+@pytest.fixture(scope="module")
+def with_occupations(search_index: Any) -> None:
+    if not any(e.type == "occupation" for e in search_index.entities):
+        pytest.skip("this release has no occupations and ISCO-08 mappings yet")
+
+
+@pytest.mark.usefixtures("with_occupations")
+def test_isco_codes_follow_the_qualification_level(
+    search_http: httpx.Client, reconciliation_schemas: Any
+) -> None:
+    """data/isco_mappings.csv: an accountant is 2411 at high (C2) and 3313 at medium (C3)
+    qualification, a nurse 2221 (B3, high) and 3221 (B4, medium)."""
+    ids = ["position/C2.02", "position/C3.02", "position/B3-1-H.01", "position/B4-1-H.05"]
+    query = {
+        "ids": ids,
+        "properties": [{"id": "isco"}, {"id": "isco-mapping"}, {"id": "occupation"}],
+    }
+    body = post_form(search_http, "/reconcile", extend=query).json()
+    reconciliation_schemas.check("data-extension-response", body)
+    rows = body["rows"]
+    assert [rows[i]["isco"] for i in ids] == [
+        [{"str": "2411"}],
+        [{"str": "3313"}],
+        [{"str": "2221"}],
+        [{"str": "3221"}],
+    ]
+    assert rows["position/C2.02"]["isco-mapping"] == [{"str": "closeMatch 2411"}]
+    assert [v["name"] for v in rows["position/C2.02"]["occupation"]] == ["Бухгалтер"]
+
+
+@pytest.mark.usefixtures("with_occupations")
+def test_occupations_reconcile(search_http: httpx.Client, reconciliation_schemas: Any) -> None:
+    body = reconcile(
+        search_http,
+        reconciliation_schemas,
+        {
+            "occupation": {"query": "бухгалтер", "type": "occupation"},
+            "any type": {"query": "бухгалтер"},
+            "by isco": {
+                "query": "бухгалтер",
+                "type": "position",
+                "properties": [{"pid": "isco", "v": "2411"}],
+            },
+        },
+    )
+    found = body["occupation"]["result"]
+    assert found[0]["name"] == "Бухгалтер" and found[0]["match"] is True
+    assert found[0]["type"] == [{"id": "occupation", "name": "Occupation"}]
+    assert matches(body["any type"]["result"]) == []  # two positions and the occupation
+    assert matches(body["by isco"]["result"]) == ["position/C2.02"]

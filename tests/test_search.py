@@ -302,3 +302,42 @@ def test_every_http_worker_builds_its_index(launch: Any, search_release: Any) ->
             r = client.get("/api/search", params={"q": "мейиргер"}, headers={"Connection": "close"})
             assert r.status_code == 200
             assert json.loads(r.text)["groups"][0]["grades"] == NURSE_GRADES
+
+
+def test_search_page_extends_the_site_base_template(search_index: SearchIndex) -> None:
+    """With an environment like the site's (kg.web.documents: StrictUndefined and its
+    globals), the page extends base.html and fills its blocks, escaping the query."""
+    import jinja2
+
+    from kg.settings import DEFAULT_TEMPLATES
+
+    if not (DEFAULT_TEMPLATES / "base.html").exists():
+        pytest.skip("the site has no base template yet")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(static=lambda name: f"/static/{name}", formats={})
+    env.globals.update(has_catalog=False, has_void=False)
+    hits = search_index.search("бухгалтер")
+    html = env.get_template("search.html").render(
+        base_template="base.html",
+        routes={},
+        base_iri="",
+        root="",
+        q="<i>бухгалтер</i>",
+        types=[],
+        all_types=[("position", "Position")],
+        groups=search_index.group(hits),
+        total=len(hits),
+        limit=50,
+        alternates=[{"media_type": "application/json", "href": "/api/search?q=x", "label": "JSON"}],
+        isco_codes=lambda entity: [],
+    )
+    assert html.count("<html") == 1 and html.count("<body") == 1
+    assert '<div class="search-page">' in html
+    assert "&lt;i&gt;бухгалтер&lt;/i&gt;" in html and "<i>бухгалтер" not in html
+    assert 'href="/position/C2.02"' in html
