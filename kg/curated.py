@@ -12,11 +12,20 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kg.errors import CuratedDataError, Problem
 from kg.notation import GRADE_RE, POSITION_RE, STEP_RE, TIER_RE, grade_notation
 from kg.source import SourceText
+
+if TYPE_CHECKING:  # kg.occupations reads its files with this module's readers
+    from kg.occupations import (
+        IscoMapping,
+        IscoUnitGroup,
+        Occupation,
+        PositionOccupation,
+        PositionTranslation,
+    )
 
 LANGS = ("kk", "ru", "en")
 SUBJECT_KINDS = (
@@ -206,6 +215,12 @@ class Register:
     spans: list[SubjectSpan] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     deprecations: list[Deprecation] = field(default_factory=list)
+    # occupations and the ISCO-08 crosswalk (kg/occupations.py)
+    occupations: list[Occupation] = field(default_factory=list)
+    position_occupations: list[PositionOccupation] = field(default_factory=list)
+    position_translations: list[PositionTranslation] = field(default_factory=list)
+    isco_mappings: list[IscoMapping] = field(default_factory=list)
+    isco_unit_groups: dict[str, IscoUnitGroup] = field(default_factory=dict)
 
     def acts_by_id(self) -> dict[str, Act]:
         return {a.id: a for a in self.acts}
@@ -426,6 +441,9 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
     )
 
     problems.extend(_cross_check(reg))
+    from kg.occupations import load_occupations  # imports this module: load it late
+
+    load_occupations(reg, data_dir, problems)
     if problems:
         raise CuratedDataError(problems)
     return reg

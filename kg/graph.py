@@ -13,6 +13,8 @@ from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.curated import Labels, Register, Span
+from kg.occupations import add_occupations
+from kg.translit import add_latin_labels
 from kg.uris import ELI, FOAF, KG, OA, Uris
 
 ONTOLOGY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "kg.ttl"
@@ -164,6 +166,8 @@ class GraphBuilder:
         self.structural_quotes()
         self.decisions()
         self.deprecations()
+        add_occupations(self)  # occupations, their ISCO-08 crosswalk, position translations
+        add_latin_labels(self.g)  # last: a kk-Latn twin of every Kazakh label
         return self.g
 
     def ontology(self) -> None:

@@ -62,6 +62,9 @@ class Uris:
     def decision_kind_scheme(self) -> URIRef:
         return self._u("decision-kinds")
 
+    def occupation_scheme(self) -> URIRef:
+        return self._u("occupations")
+
     # concepts
     def block(self, notation: str) -> URIRef:
         return self._u(f"block/{notation}")
@@ -92,6 +95,18 @@ class Uris:
 
     def decision_kind(self, ident: str) -> URIRef:
         return self._u(f"decision-kind/{ident}")
+
+    def occupation(self, ident: str) -> URIRef:
+        return self._u(f"occupation/{ident}")
+
+    # the ISCO-08 crosswalk (kg/occupations.py, kg/sssom.py)
+    def mapping(self, occupation: str, isco_code: str) -> URIRef:
+        """The record of one mapping: who made it, how, when (a kg:Mapping)."""
+        return self._u(f"mapping/{occupation}/{isco_code}")
+
+    def mapping_set(self) -> URIRef:
+        """The SSSOM mapping set: its id is the URL of the published TSV."""
+        return self.download("mappings.sssom.tsv")
 
     # provenance
     def act(self, ident: str) -> URIRef:
