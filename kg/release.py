@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg import dumps, tables
+from kg import dumps, sssom, tables
 from kg.errors import KgError
 from kg.uris import Uris
 
@@ -64,7 +64,14 @@ def table_artifacts(g: Graph, uris: Uris) -> list[Artifact]:
             tables.positions_csvw(uris, g),
             "Positions, CSVW metadata",
         ),
+        *mapping_artifacts(g, uris),
     ]
+
+
+def mapping_artifacts(g: Graph, uris: Uris) -> list[Artifact]:
+    """The ISCO-08 crosswalk as SSSOM/TSV; its metadata (mapping set id, version, licence,
+    ESCO acknowledgement, CURIE map) is the file's own YAML header."""
+    return [Artifact(sssom.SSSOM_TSV, sssom.MEDIA_TYPE, sssom.sssom_tsv(g, uris), sssom.TITLE)]
 
 
 def sha256sums(files: dict[str, bytes]) -> bytes:
