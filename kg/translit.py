@@ -36,8 +36,10 @@ from collections.abc import Iterable
 
 from rdflib import SKOS, Graph, Literal
 
-#: The BCP 47 tag of the Latin labels.
-LATIN_TAG = "kk-Latn"
+#: The BCP 47 tag of the Latin labels, kk-Latn, in lower case: language tags are
+#: case-insensitive and Oxigraph (which writes every dump but N-Triples) lower-cases them, so
+#: the graph uses the same form and every dump states the same literal.
+LATIN_TAG = "kk-latn"
 
 #: (Cyrillic lower case, Latin lower case, Latin capital form, note), one row per letter.
 TABLE: tuple[tuple[str, str, str, str], ...] = (
