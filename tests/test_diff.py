@@ -70,6 +70,16 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     # rename: the forwarding agent gets a new title
     by_notation["D1.37"]["label_kk"] = "Экспедитор-курьер"
     _write(data / "positions.csv", header, positions)
+    # the occupation files follow (data/README.md): the moved position keeps its occupation
+    # and translation, the renamed one its occupation, with a new translation
+    for name in ("position_occupations.csv", "position_translations.csv"):
+        header, rows = _rows(data / name)
+        by_position = {r["position"]: r for r in rows}
+        rows.append(dict(by_position["B1-1.01"], position="B1-2.02"))
+        by_position["D1.37"]["label_kk"] = "Экспедитор-курьер"
+        if "label_en" in header:
+            by_position["D1.37"].update(label_ru="Экспедитор-курьер", label_en="Forwarder-courier")
+        _write(data / name, header, rows)
 
     _write(
         data / "lifecycle.csv",
