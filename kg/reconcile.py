@@ -121,6 +121,7 @@ class Reconciler:
             for alias in (t, cls, f"kg:{cls}", SCHEMA_SPACE + cls, t.replace("-", "")):
                 aliases[alias.casefold()] = t
         self._type_alias = aliases
+        self._value_keys: dict[tuple[str, str], frozenset[str]] = {}
 
     # ------------------------------------------------------------------------ manifest
 
@@ -161,6 +162,7 @@ class Reconciler:
         }
 
     def type_json(self, kind: str) -> dict[str, str]:
+        """A type as the protocol writes it (a fresh dict: callers may extend it)."""
         return {"id": kind, "name": self.index.type_name(kind, "en")}
 
     def resolve_type(self, value: Any) -> str:
@@ -268,15 +270,16 @@ class Reconciler:
                 for e in self.index.entities
                 if types is None or e.type in types
             ]
-        strict = [(p, vs) for p, vs in constraints if p.strict]
-        soft = [(p, vs) for p, vs in constraints if not p.strict]
+        strict = [(p.id, self.wanted_keys(vs)) for p, vs in constraints if p.strict]
+        soft = [(p.id, self.wanted_keys(vs)) for p, vs in constraints if not p.strict]
+        have = self._keys_of_values
         scored = []
         for hit in hits:
-            if not all(self.satisfies(hit.entity, p, vs) for p, vs in strict):
+            if not all(not have(hit.entity.id, p).isdisjoint(ks) for p, ks in strict):
                 continue
             score = hit.score
             if soft:
-                met = sum(self.satisfies(hit.entity, p, vs) for p, vs in soft) / len(soft)
+                met = sum(not have(hit.entity.id, p).isdisjoint(ks) for p, ks in soft) / len(soft)
                 score *= 0.8 + 0.2 * met
             score = round(score, 1)
             if score >= CANDIDATE_SCORE:
@@ -286,28 +289,45 @@ class Reconciler:
 
     def satisfies(self, e: Entity, prop: PropertyDef, wanted: Sequence[Any]) -> bool:
         """True if one of the entity's values of `prop` equals one of `wanted`."""
+        return not self._keys_of_values(e.id, prop.id).isdisjoint(self.wanted_keys(wanted))
+
+    def wanted_keys(self, wanted: Sequence[Any]) -> frozenset[str]:
+        """What values given in a query may equal: as given, folded, as a code, as an id."""
+        keys: set[str] = set()
+        for w in wanted:
+            text = str(w["id"] if isinstance(w, dict) else w).strip()
+            keys.update((text, fold(text)))
+            entity = self.index.entity(text)
+            if entity is not None:
+                keys.add(entity.id)
+            code = as_code(text, alone=True)
+            if code is not None:
+                keys.add(code)
+        keys.discard("")
+        return frozenset(keys)
+
+    def _keys_of_values(self, entity_id: str, prop_id: str) -> frozenset[str]:
+        """An entity's values of a property as match keys: ids, URIs, codes, labels, folded.
+
+        Memoised per (entity, property): the index never changes while served."""
+        key = (entity_id, prop_id)
+        cached = self._value_keys.get(key)
+        if cached is not None:
+            return cached
+        e, prop = self.index.by_id[entity_id], PROPERTY_BY_ID[prop_id]
         have: set[str] = set()
         for value in self.values(e, prop, "kk"):
-            for part in value.values():
-                have.add(str(part))
-            if "id" in value:
-                linked = self.index.entity(value["id"])
-                if linked is not None:
-                    have.update((linked.uri, linked.notation, *linked.labels.values()))
-                    have.update(text for text, _ in linked.alt_labels)
+            have.update(str(part) for part in value.values())
+            linked = self.index.entity(value["id"]) if "id" in value else None
+            if linked is not None:
+                have.update((linked.uri, linked.notation, *linked.labels.values()))
+                have.update(text for text, _ in linked.alt_labels)
         if prop.id == "isco-mapping":
             have.update(v.split()[-1] for v in list(have))
-        folded = {fold(h) for h in have if h}
-        codes = {h for h in have if h}
-        for w in wanted:
-            w = str(w["id"] if isinstance(w, dict) else w).strip()
-            entity = self.index.entity(w)
-            if entity is not None and entity.id in codes:
-                return True
-            code = as_code(w, alone=True)
-            if w in codes or (code is not None and code in codes) or fold(w) in folded:
-                return True
-        return False
+        have.update([fold(h) for h in have])
+        have.discard("")
+        cached = self._value_keys[key] = frozenset(have)
+        return cached
 
     # ------------------------------------------------------------------------ values
 
