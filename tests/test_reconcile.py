@@ -446,3 +446,20 @@ def test_occupations_reconcile(search_http: httpx.Client, reconciliation_schemas
     assert found[0]["type"] == [{"id": "occupation", "name": "Occupation"}]
     assert matches(body["any type"]["result"]) == []  # two positions and the occupation
     assert matches(body["by isco"]["result"]) == ["position/C2.02"]
+
+
+def test_reconcile_is_documented_and_answers_head(search_http: httpx.Client) -> None:
+    schema = search_http.get("/openapi.json").json()
+    post = schema["paths"]["/reconcile"]["post"]
+    form = post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(form["properties"]) == {"queries", "extend"}
+    assert {p["name"] for p in schema["paths"]["/reconcile"]["get"]["parameters"]} >= {
+        "queries",
+        "extend",
+        "callback",
+    }
+    for path in ("/reconcile", "/api/search?q=x", "/search?q=x", "/reconcile/suggest/type"):
+        head = search_http.head(path)
+        assert head.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["access-control-allow-origin"] == "*"

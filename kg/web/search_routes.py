@@ -292,12 +292,38 @@ def _reconciler(request: Request) -> Reconciler:
     return request.app.state.reconciler
 
 
+def _documented(*params: tuple[str, str], form: bool = False) -> dict[str, Any]:
+    """OpenAPI parameters (and a form body) of a route that reads the request itself."""
+    extra: dict[str, Any] = {
+        "parameters": [
+            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+            | {"description": d}
+            for n, d in params
+        ]
+    }
+    if form:
+        fields = {n: {"type": "string", "description": d} for n, d in params if n != "callback"}
+        schema = {"type": "object", "properties": fields}
+        extra["requestBody"] = {"content": {FORM_TYPE: {"schema": schema}}}
+    return extra
+
+
+_CALLBACK_DOC = ("callback", "JSONP: wrap the JSON answer in a call of this function")
+_BAD_REQUEST = {400: {"description": "A malformed request; the body says why"}}
+
+
 @router.api_route(
     "/reconcile",
     methods=["GET", "POST"],
     summary="W3C Reconciliation Service API 0.2: manifest, queries, data extension",
     tags=["reconciliation"],
-    responses={400: {"description": "A malformed request; the body says why"}},
+    responses=_BAD_REQUEST,
+    openapi_extra=_documented(
+        ("queries", "A reconciliation query batch (JSON), as OpenRefine sends it"),
+        ("extend", "A data extension query (JSON): ids and properties"),
+        _CALLBACK_DOC,
+        form=True,
+    ),
 )
 async def reconcile(request: Request) -> Response:
     """Without parameters: the service manifest. ``queries=<JSON batch>`` reconciles,
@@ -316,6 +342,10 @@ async def reconcile(request: Request) -> Response:
     methods=["GET", "POST"],
     summary="Reconciliation: properties to fetch for a type (data extension)",
     tags=["reconciliation"],
+    responses=_BAD_REQUEST,
+    openapi_extra=_documented(
+        ("type", "Type id (default: position)"), ("limit", "Most properties"), _CALLBACK_DOC
+    ),
 )
 async def propose_properties(request: Request) -> Response:
     params = await _params(request)
@@ -324,7 +354,17 @@ async def propose_properties(request: Request) -> Response:
 
 
 @router.get(
-    "/reconcile/suggest/entity", summary="Reconciliation: suggest entities", tags=["reconciliation"]
+    "/reconcile/suggest/entity",
+    summary="Reconciliation: suggest entities",
+    tags=["reconciliation"],
+    responses=_BAD_REQUEST,
+    openapi_extra=_documented(
+        ("prefix", "What the user typed so far"),
+        ("type", "Type ids, repeated or comma-separated"),
+        ("cursor", "Number of suggestions to skip"),
+        ("limit", "Most suggestions (default 10)"),
+        _CALLBACK_DOC,
+    ),
 )
 async def suggest_entity(request: Request) -> Response:
     params = dict(request.query_params)
@@ -339,7 +379,10 @@ async def suggest_entity(request: Request) -> Response:
 
 
 @router.get(
-    "/reconcile/suggest/type", summary="Reconciliation: suggest types", tags=["reconciliation"]
+    "/reconcile/suggest/type",
+    summary="Reconciliation: suggest types",
+    tags=["reconciliation"],
+    openapi_extra=_documented(("prefix", "What the user typed so far"), _CALLBACK_DOC),
 )
 async def suggest_type(request: Request) -> Response:
     params = dict(request.query_params)
@@ -350,6 +393,10 @@ async def suggest_type(request: Request) -> Response:
     "/reconcile/suggest/property",
     summary="Reconciliation: suggest properties",
     tags=["reconciliation"],
+    responses=_BAD_REQUEST,
+    openapi_extra=_documented(
+        ("prefix", "What the user typed so far"), ("type", "Only properties of this type")
+    ),
 )
 async def suggest_property(request: Request) -> Response:
     params = dict(request.query_params)
@@ -384,13 +431,16 @@ async def _preflight(request: Request) -> Response:
     return Response(status_code=204, headers={**headers, "Vary": "Access-Control-Request-Headers"})
 
 
-for _path in (
-    "/api/search",
-    "/reconcile",
-    "/reconcile/properties",
-    "/reconcile/preview",
-    "/reconcile/suggest/entity",
-    "/reconcile/suggest/type",
-    "/reconcile/suggest/property",
-):
+_GET_ROUTES: dict[str, Callable[..., Awaitable[Response]]] = {
+    "/api/search": api_search,
+    "/search": search_page,
+    "/reconcile": reconcile,
+    "/reconcile/properties": propose_properties,
+    "/reconcile/preview": preview,
+    "/reconcile/suggest/entity": suggest_entity,
+    "/reconcile/suggest/type": suggest_type,
+    "/reconcile/suggest/property": suggest_property,
+}
+for _path, _endpoint in _GET_ROUTES.items():  # HEAD as GET (uvicorn drops the body)
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)
     router.add_api_route(_path, _preflight, methods=["OPTIONS"], include_in_schema=False)
