@@ -8,6 +8,7 @@ previous release untouched.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -91,22 +92,27 @@ def write_release(
     out = out.absolute()
     builds = out.parent / BUILDS_DIR_NAME
     builds.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
-    folder.chmod(0o755)
-    try:
-        files: dict[str, bytes] = {}
-        for art in artifacts:
-            (folder / art.name).write_bytes(art.data)
-            files[art.name] = art.data
-            if fail_after:
-                fail_after(art.name)
-        (folder / SUMS_NAME).write_bytes(sha256sums(files))
-        _fsync_dir(folder)
-        _swap_link(out, folder)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    _prune(builds, keep={folder, _resolve_or_none(out)})
+    # One build at a time per output folder: pruning must never remove a folder that a
+    # concurrent build is still writing.
+    with (out.parent / f".{out.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = _resolve_or_none(out)
+        folder = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
+        folder.chmod(0o755)
+        try:
+            files: dict[str, bytes] = {}
+            for art in artifacts:
+                (folder / art.name).write_bytes(art.data)
+                files[art.name] = art.data
+                if fail_after:
+                    fail_after(art.name)
+            (folder / SUMS_NAME).write_bytes(sha256sums(files))
+            _fsync_dir(folder)
+            _swap_link(out, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _prune(builds, keep={folder, previous})
     return folder
 
 
@@ -128,15 +134,15 @@ def _resolve_or_none(path: Path) -> Path | None:
 
 
 def _prune(builds: Path, keep: set[Path | None]) -> None:
-    """Keep the current and the just-replaced release; remove older and abandoned builds."""
-    entries = sorted(builds.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
-    survivors = 0
-    for entry in entries:
+    """Keep the new release and the one it replaced (for a quick rollback); remove the
+    rest, including folders that interrupted builds left behind."""
+    for entry in builds.iterdir():
         if entry.resolve() in keep:
             continue
-        survivors += 1
-        if survivors > 1:
+        if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:
