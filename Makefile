@@ -15,6 +15,7 @@ setup: $(BIN)/python
 setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	./scripts/install-chromium
+	./scripts/install-virtuoso
 
 ## Build the graph (if needed) and serve it on http://127.0.0.1:8000/
 run: setup

@@ -48,7 +48,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"building the release into {out} ...", flush=True)
         build(out, DATA_DIR, uris)
     print(f"serving {out.resolve()} on http://{args.host}:{args.port}/", flush=True)
-    serve(out.resolve(), host=args.host, port=args.port, base_iri=uris.base)
+    options = {"base_iri": uris.base, "sparql_endpoint": args.sparql_endpoint}
+    options |= {k: v for k in ("http_workers", "workers", "time_limit") if (v := getattr(args, k))}
+    serve(out.resolve(), host=args.host, port=args.port, **options)
     return 0
 
 
@@ -106,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--http-workers", type=int, help="HTTP worker processes (default: up to 2)")
+    p.add_argument("--workers", type=int, help="query workers per HTTP worker (default: cores)")
+    p.add_argument("--time-limit", type=float, help="seconds a SPARQL query may run (default 5)")
+    p.add_argument(
+        "--sparql-endpoint",
+        metavar="URL",
+        help="answer queries from this external SPARQL 1.1 endpoint, which holds the release "
+        "(see `kg publish`), instead of the embedded store; the release folder still provides "
+        "downloads and search",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("diff", help="compare two releases (folders or .nt/.ttl dumps)")

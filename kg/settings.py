@@ -56,6 +56,11 @@ class Settings:
     named_graphs: Mapping[str, str] = field(default_factory=dict)
     #: Jinja2 templates folder.
     templates_dir: str = str(DEFAULT_TEMPLATES)
+    #: An external SPARQL 1.1 query endpoint that holds the release (see kg.remote): queries
+    #: go there instead of to embedded query workers; None serves the embedded store.
+    sparql_endpoint: str | None = None
+    #: The release's graph in that store (default: the named graph `kg publish` writes).
+    sparql_graph: str | None = None
 
     def __post_init__(self) -> None:
         if not self.base_iri.endswith("/"):

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from kg.errors import KgError
 from kg.reconcile import Reconciler
 from kg.release import verify_release
+from kg.remote import RemoteQueryService
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
@@ -34,7 +35,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or Settings()
     release_dir = check_release(Path(release_dir))
-    service = QueryService.from_release(release_dir, settings)
+    service = query_service(release_dir, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +68,14 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     linked_data.install(app)  # concept URIs, pages, downloads (kg.web.routes)
     return app
+
+
+def query_service(release_dir: Path, settings: Settings) -> QueryService | RemoteQueryService:
+    """The embedded store's workers, or the external store when settings.sparql_endpoint is set
+    (both have one interface, so pages, search and /sparql do not know which they use)."""
+    if settings.sparql_endpoint:
+        return RemoteQueryService.from_release(release_dir, settings)
+    return QueryService.from_release(release_dir, settings)
 
 
 #: Files of the release the server reads; SHA256SUMS must list and match them.

@@ -52,6 +52,15 @@ def _sha256_source(text: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+def is_data_block(attrs: str) -> bool:
+    """Whether a <script>'s attributes make it a data block (e.g. JSON-LD), which never runs."""
+    m = re.search(r"""\btype\s*=\s*["']?([^"'\s>]+)""", attrs, re.IGNORECASE)
+    if not m:
+        return False
+    kind = m.group(1).lower()
+    return kind != "module" and "javascript" not in kind and "ecmascript" not in kind
+
+
 def inline_hashes(templates_dir: Path) -> tuple[list[str], list[str]]:
     """CSP hash sources of the static inline scripts and styles of every template."""
     scripts: set[str] = set()
@@ -60,8 +69,8 @@ def inline_hashes(templates_dir: Path) -> tuple[list[str], list[str]]:
         text = path.read_text(encoding="utf-8")
         for m in _INLINE_BLOCK.finditer(text):
             kind, attrs, body = m.group(1).lower(), m.group(2) or "", m.group(3)
-            if kind == "script" and "src=" in attrs.lower():
-                continue  # an external script from 'self' needs no hash
+            if kind == "script" and ("src=" in attrs.lower() or is_data_block(attrs)):
+                continue  # external scripts load from 'self'; data blocks never run
             if any(marker in body for marker in _JINJA):
                 log.warning("%s: an inline <%s> with template syntax gets no CSP hash", path, kind)
                 continue

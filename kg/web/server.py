@@ -35,6 +35,10 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
     """
     resolved = Settings.from_mapping(settings)
     check_release(Path(release_dir))
+    if resolved.sparql_endpoint:  # fail here, once and clearly, not in every HTTP worker
+        from kg.remote import check_store
+
+        check_store(Path(release_dir), resolved)
     os.environ[ENV_VAR] = json.dumps(
         {
             "release_dir": str(Path(release_dir).resolve()),
@@ -90,6 +94,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--named-graph", type=_named_graph, action="append", default=[], metavar="IRI=PATH"
     )
+    p.add_argument(
+        "--sparql-endpoint",
+        metavar="URL",
+        help="answer queries from this external SPARQL 1.1 endpoint instead of the embedded "
+        "store (it must hold the release, see `kg publish`); user:password@ in the URL is sent "
+        "as Digest or Basic authentication",
+    )
+    p.add_argument("--sparql-graph", metavar="IRI", help="the release's graph in that store")
     a = p.parse_args(argv)
     try:
         _serve_args(a)
@@ -111,6 +123,8 @@ def _serve_args(a: argparse.Namespace) -> None:
         http_workers=a.http_workers,
         cache_bytes=a.cache_bytes,
         named_graphs=dict(a.named_graph),
+        sparql_endpoint=a.sparql_endpoint,
+        sparql_graph=a.sparql_graph,
     )
 
 
