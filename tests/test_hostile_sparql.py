@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pytest
 from conftest import FIXTURE_RELEASE, RunningServer
+from hostile_support import raw_request
 
 pytestmark = pytest.mark.slow
 
@@ -381,31 +382,6 @@ def http_shapes(port: int) -> list[Attempt]:
 
 
 # ---------------------------------------------------------------------------- sending
-
-
-def raw_request(
-    base: str, method: str, target: str, headers: dict[str, str] | None = None
-) -> tuple[int, str]:
-    """Send a request target byte for byte (httpx refuses URLs over 64 KiB); its status."""
-    host, port = base.removeprefix("http://").split(":")
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    request = "\r\n".join(lines) + "\r\n\r\n"
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(request.encode("latin-1"))
-        data = b""
-        while len(data) < 1_000_000:  # Connection: close, so the server ends the stream
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    if not data.startswith(b"HTTP/1.1 "):
-        return 599, ""
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body.decode("utf-8", "replace")
 
 
 #: Retries of an answer "all query workers are busy" (a client is told to try again).

@@ -589,12 +589,21 @@ def _short(iri: str, prefixes: Mapping[str, str]) -> str:
     return iri
 
 
+def _iri_cell(iri: str, prefixes: Mapping[str, str]) -> dict[str, str]:
+    """A result IRI: a link only when it is http(s). A query can mint any IRI (IRI("javascript:
+    ..."), so anything else is shown as text, never made a link someone might follow."""
+    cell = {"text": _short(iri, prefixes)}
+    if iri.lower().startswith(("http://", "https://")):
+        cell["href"] = iri
+    return cell
+
+
 def _cell_from_json(term: Mapping[str, Any] | None, prefixes: Mapping[str, str]) -> dict[str, str]:
     if term is None:
         return {"text": ""}
     kind, value = term.get("type"), term.get("value", "")
     if kind == "uri":
-        return {"text": _short(value, prefixes), "href": value}
+        return _iri_cell(value, prefixes)
     if kind == "bnode":
         return {"text": f"_:{value}"}
     if kind == "triple":
@@ -609,7 +618,7 @@ def _cell_from_json(term: Mapping[str, Any] | None, prefixes: Mapping[str, str])
 
 def _cell_from_term(term: Any, prefixes: Mapping[str, str]) -> dict[str, str]:
     if isinstance(term, ox.NamedNode):
-        return {"text": _short(term.value, prefixes), "href": term.value}
+        return _iri_cell(term.value, prefixes)
     if isinstance(term, ox.BlankNode):
         return {"text": f"_:{term.value}"}
     if isinstance(term, ox.Literal):
