@@ -404,7 +404,12 @@ async def suggest_property(request: Request) -> Response:
     return _json(result, params)
 
 
-@router.get("/reconcile/preview", response_class=HTMLResponse, tags=["reconciliation"])
+@router.get(
+    "/reconcile/preview",
+    response_class=HTMLResponse,
+    tags=["reconciliation"],
+    responses={404: {"description": "No entity has this id (an HTML card says so)"}},
+)
 async def preview(request: Request, id: str = "") -> Response:
     """An HTML card of one entity, for OpenRefine's preview frame."""
     card = _reconciler(request).preview(id)
