@@ -324,6 +324,22 @@ def test_write_release_that_fails_leaves_the_previous_outputs(site: Path, count:
     assert_intact(site, before, target)
 
 
+def test_a_release_written_through_a_symlinked_folder_is_kept(tmp_path: Path) -> None:
+    """The output folder may be reached through a symbolic link (macOS /tmp, a linked
+    checkout): pruning must still recognise the new and the replaced release."""
+    real = tmp_path / "real"
+    real.mkdir()
+    linked = tmp_path / "linked"
+    linked.symlink_to(real)
+    written = []
+    for version in ("1", "2"):
+        artifacts = [Artifact("register.nt", "application/n-triples", version.encode(), "nt")]
+        written.append(write_release(linked / "dist", artifacts))
+        assert verify_release(linked / "dist") == [], f"release {version}"
+        assert (linked / "dist" / "register.nt").read_bytes() == version.encode()
+    assert {p.name for p in (real / ".dist-builds").iterdir()} == {p.name for p in written}
+
+
 def test_an_invalid_graph_is_not_published(site: Path, tmp_path: Path) -> None:
     # The CSV checks accept any sector notation; the grades' notations then contradict it.
     data = copy_data(tmp_path / "data")
