@@ -296,11 +296,14 @@ def _documented(*params: tuple[str, str], form: bool = False) -> dict[str, Any]:
     """OpenAPI parameters (and a form body) of a route that reads the request itself."""
     extra: dict[str, Any] = {
         "parameters": [
-            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+            {"name": n, "in": "query", "required": False, "schema": _PARAM_SCHEMAS.get(n, _TEXT)}
             | {"description": d}
             for n, d in params
         ]
     }
+    if any(n == "callback" for n, _ in params):  # JSONP answers are JavaScript
+        jsonp = {"schema": {"type": "string"}}
+        extra["responses"] = {"200": {"content": {"application/javascript": jsonp}}}
     if form:
         fields = {n: {"type": "string", "description": d} for n, d in params if n != "callback"}
         schema = {"type": "object", "properties": fields}
@@ -309,6 +312,8 @@ def _documented(*params: tuple[str, str], form: bool = False) -> dict[str, Any]:
 
 
 _CALLBACK_DOC = ("callback", "JSONP: wrap the JSON answer in a call of this function")
+_TEXT = {"type": "string"}
+_PARAM_SCHEMAS = {"callback": {"type": "string", "pattern": _CALLBACK_RE.pattern, "maxLength": 128}}
 _BAD_REQUEST = {400: {"description": "A malformed request; the body says why"}}
 
 
@@ -382,6 +387,7 @@ async def suggest_entity(request: Request) -> Response:
     "/reconcile/suggest/type",
     summary="Reconciliation: suggest types",
     tags=["reconciliation"],
+    responses=_BAD_REQUEST,
     openapi_extra=_documented(("prefix", "What the user typed so far"), _CALLBACK_DOC),
 )
 async def suggest_type(request: Request) -> Response:
