@@ -328,3 +328,17 @@ def test_search_suggestion_is_escaped(web: httpx.Client) -> None:
     r = web.get('/position/"><script>x', headers={"Accept": "text/html"})
     assert r.status_code == 404
     assert "<script>x" not in r.text and "&lt;script&gt;x" in r.text
+
+
+def test_pages_fit_a_smaller_row_cap(launch: Any, web_release: Any) -> None:
+    """Page queries stay within 1000 rows, so a deployment may lower the endpoint's cap."""
+    small = launch(web_release, ["--workers", "1", "--http-workers", "1", "--row-cap", "1000"])
+    with httpx.Client(base_url=small.base_url, timeout=30) as client:
+        for path in (
+            "/",
+            "/browse",
+            "/source/order-1042.kk.txt.html",
+            "/def.html",
+            "/register.html",
+        ):
+            assert client.get(path).status_code == 200, path
