@@ -11,6 +11,7 @@ import httpx
 import pytest
 from rdflib import RDF, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS
+from web_fixtures import write_sums
 
 from kg.web.routes import ROUTES, Mode, match
 
@@ -342,3 +343,29 @@ def test_pages_fit_a_smaller_row_cap(launch: Any, web_release: Any) -> None:
             "/register.html",
         ):
             assert client.get(path).status_code == 200, path
+
+
+def test_paths_are_answered_whatever_the_base_iri(
+    launch: Any, web_release: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A release published under another base IRI (with a path) is served by path on the
+    local host: /position/A1-1.01 is <base>position/A1-1.01, and pages link by path."""
+    other = "https://data.example.kz/reg1042/"
+    folder = tmp_path_factory.mktemp("other-base")
+    for name in ("register.nt", "catalog.ttl", "void.ttl"):
+        text = (web_release / name).read_text(encoding="utf-8")
+        # the vocabulary namespace stays where it is, whatever the base
+        text = text.replace(BASE + "def", "\x00").replace(BASE, other).replace("\x00", BASE + "def")
+        (folder / name).write_text(text, encoding="utf-8")
+    write_sums(folder)
+    server = launch(folder, ["--workers", "1", "--http-workers", "1", "--base-iri", other])
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        r = client.get("/position/A1-1.01", headers={"Accept": "text/turtle"})
+        assert r.status_code == 303 and r.headers["location"] == "/position/A1-1.01.ttl"
+        g = Graph().parse(data=client.get("/position/A1-1.01.ttl").content, format="turtle")
+        assert (URIRef(other + "position/A1-1.01"), SKOS.prefLabel, None) in g
+        assert (URIRef(BASE + "position/A1-1.01"), None, None) not in g
+        html = client.get("/position/A1-1.01.html").text
+        assert 'href="/grade/A1-1"' in html and other + "position/A1-1.01" in html
+        assert client.get("/def", headers={"Accept": "text/turtle"}).status_code == 303
+        assert client.get("/catalog.ttl").status_code == 200
