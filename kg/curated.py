@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from kg.errors import CuratedDataError, Problem
-from kg.notation import GRADE_RE, POSITION_RE, STEP_RE, TIER_RE, grade_notation
+from kg.notation import GRADE_RE, POSITION_RE, SECTOR_CODES, STEP_RE, TIER_RE, grade_notation
 from kg.source import SourceText
 
 if TYPE_CHECKING:  # kg.occupations reads its files with this module's readers
@@ -610,6 +610,12 @@ def _cross_check(reg: Register) -> list[Problem]:
     def bad(origin: Origin, message: str) -> None:
         out.append(Problem(origin.file, origin.line, message))
 
+    for sec in reg.sectors:
+        if SECTOR_CODES.get(sec.id) != sec.notation:
+            bad(
+                sec.origin,
+                f"sector {sec.id!r} must have notation {SECTOR_CODES.get(sec.id, '?')!r} (grade codes use it)",
+            )
     for t in reg.tiers:
         if t.block not in blocks:
             bad(t.origin, f"unknown block {t.block!r}")

@@ -112,7 +112,7 @@ def write_release(
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        _prune(builds, keep={folder, previous})
+        _prune(builds, keep={folder.resolve(), previous})
     return folder
 
 

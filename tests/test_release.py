@@ -341,20 +341,20 @@ def test_a_release_written_through_a_symlinked_folder_is_kept(tmp_path: Path) ->
 
 
 def test_an_invalid_graph_is_not_published(site: Path, tmp_path: Path) -> None:
-    # The CSV checks accept any sector notation; the grades' notations then contradict it.
+    # Each row is fine on its own; only the SKOS shapes see the broader cycle.
     data = copy_data(tmp_path / "data")
-    sectors = data / "sectors.csv"
-    raw = sectors.read_text(encoding="utf-8")
-    assert raw.count("\nhealthcare,H,") == 1
-    sectors.write_text(raw.replace("\nhealthcare,H,", "\nhealthcare,X,"), encoding="utf-8")
+    types = data / "institution_types.csv"
+    raw = types.read_text(encoding="utf-8")
+    assert raw.count("\nMM,,ММ,") == 1
+    types.write_text(raw.replace("\nMM,,ММ,", "\nMM,ZTMO,ММ,"), encoding="utf-8")
     before, target = snapshot(site), os.readlink(site / "dist")
     with pytest.raises(KgError, match="Nothing was published") as caught:
         build(site / "dist", data_dir=data)
-    assert "does not match its tier, step and sector" in str(caught.value)
+    assert "skos:broader cycle" in str(caught.value)
     after = snapshot(site)
     report = "dist.shacl-report.ttl"  # the build leaves its SHACL report beside the link
     assert set(after) - set(before) == {report}
-    assert b"B2-1-H" in after.pop(report)[1]
+    assert b"institution-type/MM" in after.pop(report)[1]
     assert after == before
     assert os.readlink(site / "dist") == target
     assert verify_release(site / "dist") == []
