@@ -6,7 +6,9 @@ never a store that answers from half the data.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -161,3 +163,40 @@ def test_start_server_helper_refuses_a_corrupted_release(tmp_path: Path) -> None
     with pytest.raises(RuntimeError, match="does not match its checksum"):
         server = start_server(release, tmp_path)
         stop_server(server)
+
+
+def _pids_answering(base_url: str, want: int, attempts: int = 400) -> set[int]:
+    """PIDs seen on /healthz over fresh connections (the kernel spreads them over workers)."""
+    pids: set[int] = set()
+    for _ in range(attempts):
+        try:
+            r = httpx.get(f"{base_url}/healthz", timeout=10)
+        except httpx.HTTPError:
+            continue
+        if r.status_code == 200:
+            pids.add(r.json()["pid"])
+        if len(pids) >= want:
+            break
+    return pids
+
+
+def test_two_http_workers_both_answer_and_a_killed_one_is_replaced(
+    launch: Callable[..., RunningServer],
+) -> None:
+    server = launch(FIXTURE_RELEASE, ["--http-workers", "2", "--workers", "1"])
+    pids = _pids_answering(server.base_url, 2)
+    assert len(pids) == 2, pids
+    assert server.process.pid not in pids  # the supervisor does not answer itself
+
+    victim = min(pids)
+    os.kill(victim, signal.SIGKILL)
+    for _ in range(20):  # the survivor answers meanwhile (a connection may hit the dead one)
+        r = httpx.get(f"{server.base_url}/healthz", timeout=10)
+        assert r.status_code == 200
+    deadline = time.monotonic() + 60
+    seen: set[int] = set()
+    while time.monotonic() < deadline and not (seen - pids):
+        seen |= _pids_answering(server.base_url, 2, attempts=50)
+        time.sleep(0.2)
+    assert seen - pids, f"no replacement worker answered (saw {seen}, had {pids})"
+    assert victim not in seen

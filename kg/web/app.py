@@ -7,6 +7,7 @@ worker processes can each build their own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -105,5 +106,7 @@ async def _query_error(request: Request, exc: QueryError) -> Response:
 
 
 async def _healthz(request: Request) -> JSONResponse:
-    """Liveness for load balancers and tests: 200 once the query workers are up."""
-    return JSONResponse({"status": "ok", **request.app.state.query_service.health()})
+    """Liveness for load balancers and tests: 200 once the query workers are up. `pid` names
+    the HTTP worker process that answered (with --http-workers N, N distinct values)."""
+    health = {"status": "ok", "pid": os.getpid(), **request.app.state.query_service.health()}
+    return JSONResponse(health, headers={"Cache-Control": "no-store"})
