@@ -65,7 +65,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--release", type=Path, default=ROOT / "dist")
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--clients", type=int, default=32)
