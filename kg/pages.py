@@ -811,9 +811,16 @@ class PageService:
         """Other subjects of the document: hash children (vocabulary terms, distributions),
         or every subject of a whole-graph document (catalog, VoID)."""
         whole_document = kind in ("catalog", "void")
+        # On a concept page its quotes' selectors are shown in the quote figures; on a quote's
+        # own page they are its sections, so the page's links to `#exact`/`#position` land.
+        shown_as_quotes = [q for q in quote_iris if q != iri]
         sections = []
         for s in sorted(index.by_subject):
-            if s == iri or s in quote_iris or any(s.startswith(q + "#") for q in quote_iris):
+            if (
+                s == iri
+                or s in shown_as_quotes
+                or any(s.startswith(q + "#") for q in shown_as_quotes)
+            ):
                 continue
             if not (whole_document or s.startswith(iri + "#")):
                 continue
