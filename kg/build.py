@@ -1,4 +1,10 @@
-"""The pipeline: law text -> curated records -> graph -> SHACL gate -> release folder."""
+"""The pipeline: law text -> curated records -> graph -> SHACL gate -> release folder.
+
+After the release folder is published, `build` copies it into the archive beside it
+(`releases/<version>/`, kg.archive), and before that it compares the new graph with the
+previous archived release to write the change log (kg.changes) and lists the archived
+versions in the catalog (kg.catalog).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,24 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.catalog import catalog_artifacts, release_info
+from kg.archive import (
+    ArchivedRelease,
+    archive_dir_for,
+    archive_release,
+    archived_releases,
+    is_archived,
+    version_key,
+)
+from kg.catalog import ReleaseInfo, catalog_artifacts, release_info
+from kg.changes import (
+    ATOM_MEDIA_TYPE,
+    CHANGES_ATOM,
+    CHANGES_TTL,
+    atom_feed,
+    build_log,
+    log_turtle,
+    read_log,
+)
 from kg.curated import Register, load_register
 from kg.errors import KgError
 from kg.graph import build_graph
@@ -41,11 +64,14 @@ def inputs_fingerprint(data_dir: Path, uris: Uris) -> str:
 
 
 def release_is_current(out: Path, data_dir: Path, uris: Uris) -> bool:
-    """True if `out` is a sound release built from exactly the current inputs."""
+    """True if `out` is a sound release built from exactly the current inputs and the archive
+    beside it holds it (the catalog promises its versioned URLs)."""
     stamp = out / INPUTS_STAMP
     if not stamp.is_file() or verify_release(out):
         return False
-    return stamp.read_text(encoding="ascii").strip() == inputs_fingerprint(data_dir, uris)
+    if stamp.read_text(encoding="ascii").strip() != inputs_fingerprint(data_dir, uris):
+        return False
+    return is_archived(out, archive_dir_for(out), release_info(data_dir).version)
 
 
 @dataclass
@@ -112,9 +138,36 @@ def build(
     artifacts.append(Artifact(SHACL_REPORT, "text/turtle", report, "SHACL validation report"))
     stamp = (inputs_fingerprint(data_dir, uris) + "\n").encode()
     artifacts.append(Artifact(INPUTS_STAMP, "text/plain", stamp, "Fingerprint of the build inputs"))
-    artifacts += catalog_artifacts(artifacts, uris, release_info(data_dir))  # DCAT-AP, VoID
+    info = release_info(data_dir)
+    archive = archive_dir_for(out)
+    history = [
+        r for r in archived_releases(archive) if version_key(r.version) < version_key(info.version)
+    ]
     timer.lap("serialise")
+    artifacts += change_artifacts(artifacts, uris, info, history[-1] if history else None)
+    timer.lap("changes")
+    artifacts += catalog_artifacts(artifacts, uris, info, history)  # DCAT-AP, VoID
     result.release = write_release(out, artifacts, fail_after=fail_after)
+    archive_release(result.release, archive, info.version)
     timer.lap("write")
     result.timings.update(timer.timings)
     return result
+
+
+def change_artifacts(
+    artifacts: list[Artifact], uris: Uris, info: ReleaseInfo, previous: ArchivedRelease | None
+) -> list[Artifact]:
+    """changes.ttl and changes.atom: this release against the previous archived one."""
+    nt = next(a.data for a in artifacts if a.name == "register.nt")
+    notes = dict(info.version_notes)
+    triples = build_log(uris.base, info.version, info.modified, notes, nt, previous)
+    feed = atom_feed(
+        read_log(triples, uris.base),
+        uris.base,
+        info.publisher_name,
+        str(uris.download(CHANGES_ATOM)),
+    )
+    return [
+        Artifact(CHANGES_TTL, "text/turtle", log_turtle(triples), "What changed (Talis Changeset)"),
+        Artifact(CHANGES_ATOM, ATOM_MEDIA_TYPE, feed, "What changed (Atom feed)"),
+    ]

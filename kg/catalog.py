@@ -11,7 +11,15 @@ a consumer cannot be expected to load the EU authority tables. No blank nodes: c
 class partitions get hash IRIs under the dataset's IRI, so the files are deterministic.
 
 At serve time `read_publication` loads both files back (the server answers /catalog, /dataset,
-/void, /publisher from them) and `release_files` lists what /downloads/ offers.
+/void, /publisher from them, and /changes from the change log, kg.changes) and `release_files`
+lists what /downloads/ offers.
+
+Versions: the dataset `<base>dataset` is always the latest release (its distributions are the
+unversioned `/downloads/<file>`); each release is also a dataset of its own, `<base>dataset#v<version>`
+(dcat:isVersionOf the dataset, dcat:previousVersion the one before), whose distributions are
+the versioned `/downloads/<version>/<file>` kept in the archive (kg.archive). The catalog of a
+release lists every archived version older than it, read from the archive's files, so it
+changes when the archive does (not when the clock does).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import hashlib
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +36,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import dumps
+from kg.archive import ArchivedRelease, check_version
+from kg.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL, dataset_version_iri
 from kg.errors import KgError
 from kg.release import SUMS_NAME, Artifact
 from kg.uris import ADMS, DCAT, FOAF, KG, SPDX, VOID, Uris
@@ -54,6 +64,17 @@ OTHER_FILES: dict[str, tuple[str, str]] = {
     CATALOG_TTL: ("text/turtle", "DCAT-AP catalog, Turtle"),
     CATALOG_JSONLD: ("application/ld+json", "DCAT-AP catalog, JSON-LD"),
     SUMS_NAME: ("text/plain", "SHA-256 checksums of every file of the release"),
+    CHANGES_TTL: ("text/turtle", "What changed, release by release (Talis Changeset)"),
+    CHANGES_ATOM: (ATOM_MEDIA_TYPE, "What changed, release by release (Atom feed)"),
+}
+#: Media types of the distributions, also for archived releases (whose artifacts are gone).
+DISTRIBUTION_MEDIA = {
+    "register.ttl": "text/turtle",
+    "register.nt": "application/n-triples",
+    "register.jsonld": "application/ld+json",
+    "register.rdf": "application/rdf+xml",
+    "positions.csv": "text/csv",
+    "positions.csv-metadata.json": "application/csvm+json",
 }
 _BY_EXTENSION = {
     ".ttl": "text/turtle",
@@ -66,6 +87,7 @@ _BY_EXTENSION = {
     ".sha256": "text/plain",
     ".tsv": "text/tab-separated-values",
     ".zip": "application/zip",
+    ".atom": ATOM_MEDIA_TYPE,
 }
 #: EU file-type authority codes for the media types we publish.
 _FILE_TYPES = {
@@ -125,6 +147,7 @@ _VOCABULARIES = {
     "http://www.w3.org/2002/07/owl#": "http://www.w3.org/2002/07/owl#",
     RDFS: RDFS,
 }
+OWL = "http://www.w3.org/2002/07/owl#"
 
 
 # ---------------------------------------------------------------------------- release.toml
@@ -148,6 +171,8 @@ class ReleaseInfo:
     licence_title: str
     licence_see_also: str | None
     licence_note: str | None
+    #: What this release changes, by language (adms:versionNotes).
+    version_notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _need(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -192,8 +217,14 @@ def load_release_info(data_dir: Path) -> ReleaseInfo:
     description = _strings(
         _need(dataset, "description", dict, where + " [dataset]"), where + " [dataset]"
     )
+    version = _need(doc, "version", str, where)
+    try:
+        check_version(version)
+    except KgError as e:
+        raise KgError(f"{where}: {e}") from None
+    notes = _strings(doc.get("version_notes", {}), where + " [version_notes]")
     return ReleaseInfo(
-        version=_need(doc, "version", str, where),
+        version=version,
         issued=issued,
         modified=modified,
         title=title,
@@ -207,6 +238,7 @@ def load_release_info(data_dir: Path) -> ReleaseInfo:
         licence_title=_need(licence, "title", str, where + " [licence]"),
         licence_see_also=licence.get("see_also"),
         licence_note=licence.get("note"),
+        version_notes=notes,
     )
 
 
@@ -279,8 +311,102 @@ def _shared(t: _Triples, uris: Uris, info: ReleaseInfo) -> None:
         t.add(info.licence_iri, RDFS + "seeAlso", info.licence_see_also)
 
 
-def catalog_triples(files: Sequence[Artifact], uris: Uris, info: ReleaseInfo) -> list[ox.Triple]:
-    """DCAT-AP 3: catalog, dataset, one distribution per data file, the SPARQL data service."""
+@dataclass(frozen=True)
+class _File:
+    """What a distribution states about its file."""
+
+    name: str
+    media_type: str
+    title: str
+    size: int
+    sha256: str
+
+
+def _distribution(
+    t: _Triples,
+    ds: str,
+    dist: str,
+    url: str,
+    f: _File,
+    info: ReleaseInfo,
+    issued: ox.Literal,
+    modified: ox.Literal,
+) -> None:
+    media = f"{IANA_MEDIA}{f.media_type}"
+    file_type = f"{EU}file-type/{_FILE_TYPES[f.media_type]}"
+    checksum = f"{dist}-sha256"
+    t.add(ds, str(DCAT.distribution), dist)
+    t.typed(dist, str(DCAT.Distribution))
+    t.add(dist, DCT + "title", _lit(f.title, "en"))
+    t.add(dist, str(DCAT.accessURL), url)
+    t.add(dist, str(DCAT.downloadURL), url)
+    t.add(dist, str(DCAT.mediaType), media)
+    t.typed(media, DCT + "MediaType")
+    t.add(dist, DCT + "format", file_type)
+    t.typed(file_type, DCT + "MediaTypeOrExtent")
+    t.add(dist, str(DCAT.byteSize), _typed(f.size, "nonNegativeInteger"))
+    t.add(dist, str(SPDX.checksum), checksum)
+    t.typed(checksum, str(SPDX.Checksum))
+    t.add(checksum, str(SPDX.algorithm), str(SPDX.checksumAlgorithm_sha256))
+    t.add(checksum, str(SPDX.checksumValue), _typed(f.sha256, "hexBinary"))
+    t.add(dist, DCT + "license", info.licence_iri)
+    t.add(dist, DCT + "issued", issued)
+    t.add(dist, DCT + "modified", modified)
+    if f.name in _CONFORMS_TO:
+        t.add(dist, DCT + "conformsTo", _CONFORMS_TO[f.name])
+        t.typed(_CONFORMS_TO[f.name], DCT + "Standard")
+
+
+@dataclass(frozen=True)
+class _Version:
+    version: str
+    when: date | None
+    notes: Mapping[str, str]
+    files: tuple[_File, ...]
+
+
+def _versions(
+    files: Sequence[Artifact], info: ReleaseInfo, history: Sequence[ArchivedRelease]
+) -> list[_Version]:
+    """Every version the catalog describes, oldest first: the archived ones, then this one."""
+    out = []
+    for old in history:
+        listed = tuple(
+            _File(name, DISTRIBUTION_MEDIA[name], _TITLES.get(name, name), f.size, f.sha256)
+            for name in DISTRIBUTIONS
+            if (f := old.files.get(name)) is not None
+        )
+        out.append(_Version(old.version, old.date, old.notes, listed))
+    by_name = {a.name: a for a in files}
+    current = tuple(
+        _File(name, a.media_type, a.title, len(a.data), hashlib.sha256(a.data).hexdigest())
+        for name in DISTRIBUTIONS
+        if (a := by_name.get(name)) is not None
+    )
+    out.append(_Version(info.version, info.modified, info.version_notes, current))
+    return out
+
+
+#: Titles of the distributions of archived releases (the build's artifacts say the same).
+_TITLES = {
+    "register.ttl": "Register, Turtle",
+    "register.nt": "Register, N-Triples",
+    "register.jsonld": "Register, JSON-LD 1.1",
+    "register.rdf": "Register, RDF/XML",
+    "positions.csv": "Positions, CSV",
+    "positions.csv-metadata.json": "Positions, CSVW metadata",
+}
+
+
+def catalog_triples(
+    files: Sequence[Artifact],
+    uris: Uris,
+    info: ReleaseInfo,
+    history: Sequence[ArchivedRelease] = (),
+) -> list[ox.Triple]:
+    """DCAT-AP 3: catalog, dataset, one distribution per data file, the SPARQL data service;
+    the dataset's versions (this release and each one in `history`, the archived releases
+    older than it) with their versioned distributions."""
     t = _Triples()
     cat, ds, svc = str(uris.catalog()), str(uris.dataset()), service_iri(uris)
     pub, home = publisher_iri(uris), uris.base
@@ -336,40 +462,45 @@ def catalog_triples(files: Sequence[Artifact], uris: Uris, info: ReleaseInfo) ->
         t.typed(theme, SKOS + "Concept")
         t.add(theme, SKOS + "prefLabel", _lit(label, "en"))
 
-    by_name = {a.name: a for a in files}
-    for name in DISTRIBUTIONS:
-        art = by_name.get(name)
-        if art is None:
-            continue
-        dist = distribution_iri(uris, name)
-        url = str(uris.download(name))
-        media = f"{IANA_MEDIA}{art.media_type}"
-        file_type = f"{EU}file-type/{_FILE_TYPES[art.media_type]}"
-        checksum = f"{dist}-sha256"
-        t.add(ds, str(DCAT.distribution), dist)
-        t.typed(dist, str(DCAT.Distribution))
-        t.add(dist, DCT + "title", _lit(art.title, "en"))
-        t.add(dist, str(DCAT.accessURL), url)
-        t.add(dist, str(DCAT.downloadURL), url)
-        t.add(dist, str(DCAT.mediaType), media)
-        t.typed(media, DCT + "MediaType")
-        t.add(dist, DCT + "format", file_type)
-        t.typed(file_type, DCT + "MediaTypeOrExtent")
-        t.add(dist, str(DCAT.byteSize), _typed(len(art.data), "nonNegativeInteger"))
-        t.add(dist, str(SPDX.checksum), checksum)
-        t.typed(checksum, str(SPDX.Checksum))
-        t.add(checksum, str(SPDX.algorithm), str(SPDX.checksumAlgorithm_sha256))
-        t.add(
-            checksum,
-            str(SPDX.checksumValue),
-            _typed(hashlib.sha256(art.data).hexdigest(), "hexBinary"),
-        )
-        t.add(dist, DCT + "license", info.licence_iri)
-        t.add(dist, DCT + "issued", issued)
-        t.add(dist, DCT + "modified", modified)
-        if name in _CONFORMS_TO:
-            t.add(dist, DCT + "conformsTo", _CONFORMS_TO[name])
-            t.typed(_CONFORMS_TO[name], DCT + "Standard")
+    versions = _versions(files, info, history)
+    current = versions[-1]
+    for f in current.files:
+        url = str(uris.download(f.name))
+        _distribution(t, ds, distribution_iri(uris, f.name), url, f, info, issued, modified)
+
+    # versions: this release and the archived ones, each a dataset of its own
+    t.add(ds, OWL + "versionInfo", _lit(info.version))
+    for lang, text in sorted(info.version_notes.items()):
+        t.add(ds, str(ADMS.versionNotes), _lit(text, lang))
+    t.add(ds, str(DCAT.hasCurrentVersion), dataset_version_iri(uris.base, info.version))
+    previous = None
+    for v in versions:
+        ver = dataset_version_iri(uris.base, v.version)
+        when = _typed(v.when, "date") if v.when else modified
+        t.add(ds, str(DCAT.hasVersion), ver)
+        t.add(ds, DCT + "hasVersion", ver)
+        t.typed(ver, str(DCAT.Dataset))
+        for lang, text in info.title.items():
+            t.add(ver, DCT + "title", _lit(f"{text} ({v.version})", lang))
+        for lang, text in info.description.items():
+            t.add(ver, DCT + "description", _lit(text, lang))
+        t.add(ver, DCT + "identifier", _lit(ver))
+        t.add(ver, DCT + "publisher", pub)
+        t.add(ver, DCT + "issued", when)
+        t.add(ver, DCT + "modified", when)
+        t.add(ver, str(DCAT.version), _lit(v.version))
+        t.add(ver, OWL + "versionInfo", _lit(v.version))
+        for lang, text in sorted(v.notes.items()):
+            t.add(ver, str(ADMS.versionNotes), _lit(text, lang or None))
+        t.add(ver, str(DCAT.isVersionOf), ds)
+        t.add(ver, DCT + "isVersionOf", ds)
+        if previous is not None:
+            t.add(ver, str(DCAT.previousVersion), previous)
+        t.add(ver, str(DCAT.landingPage), home)
+        for f in v.files:
+            url = str(uris.download(f"{v.version}/{f.name}"))
+            _distribution(t, ver, f"{ver}-{f.name}", url, f, info, when, when)
+        previous = ver
 
     t.typed(svc, str(DCAT.DataService))
     t.add(svc, DCT + "title", _lit("SPARQL endpoint of the register", "en"))
@@ -483,17 +614,23 @@ def _turtle(triples: list[ox.Triple]) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
 
 
-def catalog_artifacts(files: Sequence[Artifact], uris: Uris, info: ReleaseInfo) -> list[Artifact]:
+def catalog_artifacts(
+    files: Sequence[Artifact],
+    uris: Uris,
+    info: ReleaseInfo,
+    history: Sequence[ArchivedRelease] = (),
+) -> list[Artifact]:
     """void.ttl, catalog.ttl and catalog.jsonld for a release made of `files`.
 
     `files` must include register.nt (the counts of VoID come from it) and the dumps the
-    catalog lists (their bytes give sizes and checksums).
+    catalog lists (their bytes give sizes and checksums); `history` are the archived releases
+    older than this one (kg.archive), oldest first.
     """
     by_name = {a.name: a for a in files}
     if "register.nt" not in by_name:
         raise KgError("the catalog needs register.nt among the release files")
     register = dumps.triples(by_name["register.nt"].data)
-    catalog = catalog_triples(files, uris, info)
+    catalog = catalog_triples(files, uris, info, history)
     return [
         Artifact(
             VOID_TTL,
@@ -515,10 +652,11 @@ def catalog_artifacts(files: Sequence[Artifact], uris: Uris, info: ReleaseInfo) 
 
 
 def read_publication(release_dir: Path) -> dict[str, list[ox.Triple]]:
-    """The triples of catalog.ttl and void.ttl ({'catalog': [...], 'void': [...]}); a file
-    the release lacks gives an empty list (e.g. a test release of register.nt alone)."""
+    """The triples of catalog.ttl, void.ttl and changes.ttl ({'catalog': [...], 'void': [...],
+    'changes': [...]}); a file the release lacks gives an empty list (e.g. a test release of
+    register.nt alone)."""
     out: dict[str, list[ox.Triple]] = {}
-    for key, name in (("catalog", CATALOG_TTL), ("void", VOID_TTL)):
+    for key, name in (("catalog", CATALOG_TTL), ("void", VOID_TTL), ("changes", CHANGES_TTL)):
         path = release_dir / name
         out[key] = (
             [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
@@ -578,7 +716,7 @@ def release_files(release_dir: Path, catalog: Sequence[ox.Triple] = ()) -> list[
     licence, licence_title = None, None
     for t in catalog:
         s, p, o = t.subject.value, t.predicate.value, t.object.value
-        if p == str(DCAT.downloadURL):
+        if p == str(DCAT.downloadURL) and o.rsplit("/", 2)[-2] == "downloads":  # unversioned
             described.setdefault(s, {})["name"] = o.rsplit("/", 1)[-1]
         elif p == str(DCAT.mediaType):
             described.setdefault(s, {})["media"] = o.removeprefix(IANA_MEDIA)
@@ -609,3 +747,50 @@ def release_files(release_dir: Path, catalog: Sequence[ox.Triple] = ()) -> list[
             )
         )
     return files
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """What the pages say about the release they belong to (from its catalog)."""
+
+    version: str | None = None
+    issued: str | None = None
+    modified: str | None = None
+    notes: str | None = None
+    licence: str | None = None
+    licence_title: str | None = None
+
+
+def release_summary(catalog: Sequence[ox.Triple]) -> ReleaseSummary:
+    """Version, dates, English version notes and licence of the latest-release dataset (the
+    one with a dcat:version that is no version of another); empty without a catalog."""
+    versioned = {t.subject.value for t in catalog if t.predicate.value == str(DCAT.version)}
+    versions = {t.subject.value for t in catalog if t.predicate.value == str(DCAT.isVersionOf)}
+    main = min(versioned - versions, default=None)
+    if main is None:
+        return ReleaseSummary()
+    facts: dict[str, str] = {}
+    for t in catalog:
+        if t.subject.value != main:
+            continue
+        p, o = t.predicate.value, t.object
+        key = {
+            str(DCAT.version): "version",
+            DCT + "issued": "issued",
+            DCT + "modified": "modified",
+            DCT + "license": "licence",
+        }.get(p)
+        if key:
+            facts[key] = o.value
+        elif p == str(ADMS.versionNotes) and isinstance(o, ox.Literal) and o.language == "en":
+            facts["notes"] = o.value
+    if "licence" in facts:
+        facts["licence_title"] = next(
+            (
+                t.object.value
+                for t in catalog
+                if t.subject.value == facts["licence"] and t.predicate.value == RDFS + "label"
+            ),
+            facts["licence"],
+        )
+    return ReleaseSummary(**facts)

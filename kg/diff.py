@@ -70,12 +70,15 @@ class Diff:
                 lines += [f"  {c.notation or c.concept}: {c.detail}" for c in items]
         return "\n".join(lines)
 
-    def to_rdf(self, base: str) -> Graph:
+    def to_rdf(self, base: str, prefix: str | None = None) -> Graph:
+        """One cs:ChangeSet per change, named `<prefix><n>` (default `<base>changes/<n>`;
+        kg.changes names the published ones after their release: `<base>changes#v1.1.0-<n>`)."""
         g = Graph()
         g.bind("cs", CS)
         g.bind("kg", KG)
+        prefix = prefix if prefix is not None else f"{base}changes/"
         for i, change in enumerate(self.changes, start=1):
-            cs = URIRef(f"{base}changes/{i}")
+            cs = URIRef(f"{prefix}{i}")
             g.add((cs, RDF.type, CS.ChangeSet))
             g.add((cs, CS.subjectOfChange, change.concept))
             g.add((cs, CS.changeReason, Literal(f"{change.kind}: {change.detail}", lang="en")))
