@@ -57,6 +57,7 @@ EXAMPLES = {
     "void": "/void",
     "publisher": "/publisher",
     "vocabulary": "/def",
+    "changes": "/changes",
 }
 #: Kinds whose data another module owns (kg/occupations.py): tested on what the release has.
 FROM_THE_DATA = ("occupation", "mapping")

@@ -91,6 +91,7 @@ def test_document_paths_match_back_to_their_route() -> None:
         "language": "kaz",
         "occupation": "o",
         "code": "2411",
+        "version": "1.0.0",
     }
     for route in ROUTES:
         params = {p: samples[p] for p in route.params}

@@ -6,6 +6,11 @@ list) and kg.web.linked_data only negotiates, adds headers and answers 303/304/4
 
 Why a cache: a release never changes while it is served, so a document rendered once is
 kept (an LRU bounded by bytes) and its ETag, a hash of its bytes, is computed once.
+
+Why links go through `url()` (a template global): the server links by site path (`/browse`,
+`/position/A1-1.01`), a static export (kg.site) by a relative path to the file that holds the
+document (`../browse.html`, `A1-1.01.html`), so the exported folder works from any path. The
+templates are the same; the Site's linker decides (ServerLinker here, kg.site.StaticLinker).
 """
 
 from __future__ import annotations
@@ -14,18 +19,28 @@ import dataclasses
 import hashlib
 import json
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import pyoxigraph as ox
 
 from kg import dumps
-from kg.catalog import ReleaseFile, read_publication, release_files
-from kg.pages import PREFIXES, PageService, Repository, json_for_script
+from kg.archive import ArchivedRelease, archive_of_release, archived_releases, version_key
+from kg.catalog import (
+    ReleaseFile,
+    ReleaseSummary,
+    media_type_of,
+    read_publication,
+    release_files,
+    release_summary,
+)
+from kg.changes import CHANGES_ATOM, read_log
+from kg.pages import PREFIXES, HomePage, PageService, Repository, json_for_script
 from kg.release import SUMS_NAME
-from kg.web.routes import FORMATS, ROUTES, Route
+from kg.web.routes import FORMATS, ROUTES, VOCABULARY_IRI, Route, by_kind
 
 #: Seconds clients and proxies may reuse a document (and a 303) without asking again.
 MAX_AGE = 3600
@@ -46,6 +61,23 @@ def content_type(media_type: str) -> str:
 def etag_of(body: bytes) -> str:
     """A strong ETag: the first 128 bits of the body's SHA-256."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+#: The site path of the document being rendered (for relative links in a static export).
+_HERE: ContextVar[str | None] = ContextVar("kg_document_here", default=None)
+
+
+class Linker(Protocol):
+    """Turns a link as templates write it (a site path or a URL) into the href to emit."""
+
+    def url(self, href: str, here: str | None) -> str: ...
+
+
+class ServerLinker:
+    """The server's links: site paths, unchanged (the server answers every one of them)."""
+
+    def url(self, href: str, here: str | None) -> str:
+        return href
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +116,26 @@ def _plain(value: Any) -> Any:
     return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
 
 
+@dataclass(frozen=True)
+class AboutPage:
+    """What the about page shows (and its JSON twin holds)."""
+
+    home: HomePage
+    release: ReleaseSummary
+    base_iri: str
+    vocabulary: str
+    example: dict[str, Any] | None
+    changes: str | None
+
+
 class Site:
     """Renders every document of one release.
 
     `repository` is kg.store.Repository (server) or kg.local_store.LocalRepository (export).
+    `linker` makes the links of templates (ServerLinker by default; kg.site passes its own),
+    `sparql` is where pages link the SPARQL endpoint (None: nowhere, as in a static export),
+    `archive_dir` holds the releases served at /downloads/<version>/ (default: the archive
+    beside the release folder, kg.archive).
     """
 
     def __init__(
@@ -98,13 +146,22 @@ class Site:
         templates_dir: Path,
         static_dir: Path,
         cache_bytes: int = 32 * 1024 * 1024,
+        linker: Linker | None = None,
+        sparql: str | None = "/sparql",
+        archive_dir: Path | None = None,
     ) -> None:
         self.release_dir = Path(release_dir)
+        self.linker = linker or ServerLinker()
         publication = read_publication(self.release_dir)
         self.pages = PageService(repository, base_iri, publication)
         self.base_iri = self.pages.base
         self.files: dict[str, ReleaseFile] = {
             f.name: f for f in release_files(self.release_dir, publication["catalog"])
+        }
+        self.release = release_summary(publication["catalog"])
+        archive = archive_dir if archive_dir is not None else archive_of_release(self.release_dir)
+        self.archive: dict[str, ArchivedRelease] = {
+            r.version: r for r in archived_releases(archive)
         }
         self.static = _load_static(Path(static_dir))
         self.env = jinja2.Environment(
@@ -117,9 +174,12 @@ class Site:
         self.env.filters["filesize"] = filesize
         self.env.globals.update(
             static=self.static_url,
+            url=self.url,
+            sparql=sparql,
             formats=FORMATS,
             has_catalog=bool(publication["catalog"]),
             has_void=bool(publication["void"]),
+            has_changes=bool(publication["changes"]),
         )
         self._cache = _Cache(cache_bytes)
 
@@ -138,10 +198,16 @@ class Site:
             return None
         return iri
 
+    def url(self, href: str) -> str:
+        """The href to emit for a link to `href` (a site path or a URL), from the document
+        being rendered."""
+        return self.linker.url(href, _HERE.get())
+
     def static_url(self, name: str) -> str:
         """A static file's URL, with a content hash so it can be cached for long."""
         doc = self.static.get(name)
-        return f"/static/{name}?v={doc.etag.strip(chr(34))[:12]}" if doc else f"/static/{name}"
+        path = f"/static/{name}?v={doc.etag.strip(chr(34))[:12]}" if doc else f"/static/{name}"
+        return self.url(path)
 
     def alternates(self, route: Route, params: dict[str, str]) -> list[dict[str, str]]:
         """The documents of a resource or page: format, media type, label, URL."""
@@ -170,7 +236,20 @@ class Site:
         iri = self.valid_iri(route, params)
         if iri is None:
             return None
-        if fmt == "html":
+        if fmt == "html" and route.kind == "changes":
+            triples = await self.pages.describe(iri, route.kind)
+            if not triples:
+                return None
+            body = self.render(
+                route.template or "changes.html",
+                iri=iri,
+                log=read_log(triples, self.base_iri),
+                href=self.pages.href,
+                feed=f"/downloads/{CHANGES_ATOM}" if CHANGES_ATOM in self.files else None,
+                alternates=self.alternates(route, params)[1:],
+                self_href=route.document_path(fmt, **params),
+            )
+        elif fmt == "html":
             page = await self.pages.concept(iri, route.kind)
             if page is None:
                 return None
@@ -207,6 +286,9 @@ class Site:
         elif route.kind == "downloads":
             data = self.downloads()
             extra = {}
+        elif route.kind == "about":
+            data = await self.about()
+            extra = {}
         else:
             raise ValueError(f"no page of kind {route.kind}")
         if fmt == "json":
@@ -226,14 +308,57 @@ class Site:
         return doc
 
     def downloads(self) -> dict[str, Any]:
-        """The downloads page's data: every release file with type, size, checksum, licence."""
+        """The downloads page's data: every release file with type, size, checksum, licence;
+        this release's version and every archived release's files at their versioned URLs."""
         files = sorted(self.files.values(), key=lambda f: (not f.distribution, f.name))
+        distributions = {f.name for f in files if f.distribution}
+        releases = []
+        for r in sorted(self.archive.values(), key=lambda r: version_key(r.version), reverse=True):
+            listed = [f for f in r.files.values() if f.name in distributions or f.name == SUMS_NAME]
+            releases.append(
+                {
+                    "version": r.version,
+                    "date": r.date.isoformat() if r.date else None,
+                    "notes": r.notes.get("en") or next(iter(r.notes.values()), None),
+                    "current": r.version == self.release.version,
+                    "files": [
+                        {**dataclasses.asdict(f), "href": f"/downloads/{r.version}/{f.name}"}
+                        for f in sorted(listed, key=lambda f: (f.name == SUMS_NAME, f.name))
+                    ],
+                }
+            )
         return {
             "files": [{**dataclasses.asdict(f), "href": f"/downloads/{f.name}"} for f in files],
             "sums": f"/downloads/{SUMS_NAME}" if SUMS_NAME in self.files else None,
             "catalog": "/catalog" if self.env.globals["has_catalog"] else None,
             "void": "/void" if self.env.globals["has_void"] else None,
+            "release": dataclasses.asdict(self.release),
+            "releases": releases,
+            "changes": "/changes" if self.env.globals["has_changes"] else None,
+            "feed": f"/downloads/{CHANGES_ATOM}" if CHANGES_ATOM in self.files else None,
         }
+
+    async def about(self) -> AboutPage:
+        """The about page's data: the register (from the home page's data), this release, and
+        an example of a URI with its documents."""
+        example = by_kind("position")
+        params = {"notation": "A1-1.01"}
+        iri = self.iri(example, params)
+        has_example = await self.pages.exists(iri, example.kind)
+        return AboutPage(
+            home=await self.pages.home(),
+            release=self.release,
+            base_iri=self.base_iri,
+            vocabulary=VOCABULARY_IRI,
+            example={
+                "iri": iri,
+                "path": example.path(**params),
+                "alternates": self.alternates(example, params),
+            }
+            if has_example
+            else None,
+            changes="/changes" if self.env.globals["has_changes"] else None,
+        )
 
     def download(self, name: str) -> tuple[Path, ReleaseFile] | None:
         """A release file by its listed name; anything not listed (e.g. '../x') is None."""
@@ -241,6 +366,24 @@ class Site:
         if info is None:
             return None
         return self.release_dir / info.name, info
+
+    def archived(self, version: str, name: str) -> tuple[Path, ReleaseFile] | None:
+        """A file of an archived release, if that release's SHA256SUMS lists it."""
+        release = self.archive.get(version)
+        found = release.files.get(name) if release is not None else None
+        if release is None or found is None:
+            return None
+        info = ReleaseFile(
+            name=found.name,
+            media_type=media_type_of(found.name),
+            size=found.size,
+            sha256=found.sha256,
+            title=found.name,
+            licence=None,
+            licence_title=None,
+            distribution=False,
+        )
+        return release.folder / found.name, info
 
     def not_found(self, path: str, fmt: str) -> Document:
         """The 404 document, suggesting a search for the path's last segment."""
@@ -259,12 +402,17 @@ class Site:
         return Document(body, media, etag_of(body))
 
     def render(self, template: str, **context: Any) -> bytes:
+        """`template` with `context`; links resolve from `self_href` (the document's path)."""
         routes = {r.kind: r for r in ROUTES}
-        return (
-            self.env.get_template(template)
-            .render(routes=routes, base_iri=self.base_iri, **context)
-            .encode("utf-8")
-        )
+        token = _HERE.set(context.get("self_href"))
+        try:
+            return (
+                self.env.get_template(template)
+                .render(routes=routes, base_iri=self.base_iri, **context)
+                .encode("utf-8")
+            )
+        finally:
+            _HERE.reset(token)
 
 
 def filesize(size: int) -> str:

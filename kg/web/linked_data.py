@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from kg.catalog import ReleaseFile
 from kg.web.documents import MAX_AGE, Document, Site, content_type
 from kg.web.negotiation import choose
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
@@ -105,7 +106,9 @@ async def _dispatch(
         ]
         return _document(request, doc, links)
     if entry.kind == "download":
-        return _download(request, params["name"])
+        return _download(request, _site(request).download(params["name"]))
+    if entry.kind == "release-file":  # /downloads/<version>/<name>, from the archive
+        return _download(request, _site(request).archived(params["version"], params["name"]))
     return _static(request, params["name"])
 
 
@@ -193,8 +196,7 @@ def _document(
 # ---------------------------------------------------------------------------- files
 
 
-def _download(request: Request, name: str) -> Response:
-    found = _site(request).download(name)
+def _download(request: Request, found: tuple[Path, ReleaseFile] | None) -> Response:
     if found is None:
         return not_found(request)
     path, info = found

@@ -18,8 +18,10 @@ How each mode is served (the Cool URIs "303" pattern, see README "URIs"):
 - ``page``: a document that describes no single thing (home, browse, downloads): HTML at the
   path, its JSON twin at ``twin``.
 - ``file``: bytes from the release folder or ``site/static``, as they are.
-- ``service``: handled by another module (SPARQL, health); listed so the static-hosting rules
-  know to proxy them.
+- ``service``: handled by another module (SPARQL, search, reconciliation, health); listed so
+  the static-hosting rules know to proxy them. A service with a template (search) has a
+  stand-in in the static export: the same template, listing everything, with a small script
+  that filters the list in the browser (kg.site).
 """
 
 from __future__ import annotations
@@ -148,11 +150,25 @@ ROUTES: tuple[Route, ...] = (
         "Downloads",
         twin="/downloads.json",
     ),
+    Route("/about", "about", ("html", "json"), "about.html", Mode.PAGE, "About", "/about.json"),
     # files
     Route("/downloads/{name}", "download", (), None, Mode.FILE, "A file of the release"),
+    Route(
+        "/downloads/{version}/{name}",
+        "release-file",
+        (),
+        None,
+        Mode.FILE,
+        "A file of a release, by version (kept in the archive; kg.archive)",
+    ),
     Route("/static/{name+}", "static", (), None, Mode.FILE, "Stylesheet and other assets"),
     # services of other modules
     Route("/sparql", "sparql", (), None, Mode.SERVICE, "SPARQL 1.1 endpoint"),
+    Route("/search", "search", ("html",), "search.html", Mode.SERVICE, "Search"),
+    Route("/api/search", "search-api", (), None, Mode.SERVICE, "Search, JSON"),
+    Route("/reconcile", "reconcile", (), None, Mode.SERVICE, "Reconciliation service"),
+    Route("/reconcile/{path+}", "reconcile-parts", (), None, Mode.SERVICE, "Reconciliation"),
+    Route("/openapi.json", "openapi", (), None, Mode.SERVICE, "OpenAPI description"),
     Route("/healthz", "health", (), None, Mode.SERVICE, "Liveness"),
     # the register and its concept schemes
     _resource("/register", "scheme", "The register (concept scheme)"),
@@ -189,6 +205,15 @@ ROUTES: tuple[Route, ...] = (
     _resource("/dataset", "dataset", "The dataset (DCAT and VoID)"),
     _resource("/void", "void", "VoID description"),
     _resource("/publisher", "publisher", "Publisher of the dataset"),
+    # what changed between releases (kg.changes): a page of its own, RDF twins as any resource
+    Route(
+        "/changes",
+        "changes",
+        RESOURCE_FORMATS,
+        "changes.html",
+        Mode.RESOURCE,
+        "What changed between releases (Talis Changeset)",
+    ),
     # the vocabulary
     _resource("/def", "vocabulary", "Vocabulary of the register", fixed_iri=VOCABULARY_IRI),
 )
