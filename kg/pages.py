@@ -525,7 +525,10 @@ class PageService:
             return "/def" + iri[len(VOCABULARY) :]
         if iri.startswith(self.base):
             return "/" + iri[len(self.base) :]
-        return iri
+        if iri.lower().startswith(("http://", "https://")):
+            return iri
+        # Any other scheme (javascript:, data:, file:) is shown, never linked.
+        return "#"
 
     def iri_of(self, path: str) -> str:
         """The IRI a site path identifies (paths are relative to the base IRI)."""
