@@ -1,4 +1,4 @@
-"""`kg` command line: build | validate | serve | diff | package | publish."""
+"""`kg` command line: build | validate | serve | site | diff | package | publish."""
 
 from __future__ import annotations
 
@@ -51,6 +51,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = {"base_iri": uris.base, "sparql_endpoint": args.sparql_endpoint}
     options |= {k: v for k in ("http_workers", "workers", "time_limit") if (v := getattr(args, k))}
     serve(out.resolve(), host=args.host, port=args.port, **options)
+    return 0
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from kg.build import DATA_DIR, build, release_is_current
+    from kg.site import export_site
+
+    release = Path(args.release)
+    uris = _uris(args)
+    if not release_is_current(release, DATA_DIR, uris):
+        print(f"building the release into {release} ...", flush=True)
+        build(release, DATA_DIR, uris)
+    done = export_site(release.resolve(), Path(args.outdir), uris.base, prefix=args.prefix)
+    print(
+        f"site written to {done.out}: {done.files} files, {done.bytes / 1e6:.1f} MB "
+        f"({done.html} HTML pages, {done.resources} resources) in {done.seconds:.1f} s"
+    )
     return 0
 
 
@@ -119,6 +136,25 @@ def main(argv: list[str] | None = None) -> int:
         "downloads and search",
     )
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "site",
+        help="write the public face as static files: pages, documents, dumps, client-side "
+        "search, nginx and Apache rules",
+    )
+    p.add_argument("outdir", help="folder to write (replaced if an earlier `kg site` made it)")
+    p.add_argument(
+        "--release",
+        default="dist",
+        help="release folder (default: dist, built if missing or stale)",
+    )
+    p.add_argument(
+        "--prefix",
+        default="/",
+        help="URL path the site is served under, for the nginx rules (default: /; the "
+        ".htaccess finds its own)",
+    )
+    p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("diff", help="compare two releases (folders or .nt/.ttl dumps)")
     p.add_argument("old")

@@ -1,0 +1,363 @@
+"""`kg site OUTDIR`: the whole public face of a release as static files.
+
+Why from the server's own parts: the pages must be the ones `kg serve` renders, so the export
+walks the same route table (kg.web.routes) and asks the same document renderer
+(kg.web.documents.Site) over the same page service (kg.pages), on an in-process store
+(kg.local_store) instead of the query workers. Nothing here renders a page itself; it only
+decides where each document goes and how links point at it (StaticLinker).
+
+How routes become files (paths relative to OUTDIR; `here.html` is the document's own file):
+
+- page (home, browse, downloads, about): its HTML at the path as a file, `/` -> `index.html`,
+  `/browse` -> `browse.html`, `/downloads/` -> `downloads/index.html`; its JSON twin as is
+  (`index.json`, `browse.json`, `downloads.json`).
+- resource: every document beside each other, `/position/A1-1.01` -> `position/A1-1.01.html`,
+  `.ttl`, `.nt`, `.jsonld`, `.rdf`. A link to the identifier points at its `.html`; the
+  shipped web-server rules (kg.hosting) give the identifier its 303s.
+- file: the release's files under `downloads/`, every archived release under
+  `downloads/<version>/`, assets under `static/`.
+- service: the search page (`/search` -> `search.html`) lists every entry and filters the list
+  in the browser (site/static/search.js, with a JSON index in the page); the other services
+  (SPARQL, reconciliation) are not part of a static site, and pages do not link them.
+
+Links in HTML are relative (`../browse.html`), so the folder works under any path on any
+static host, and from disk. JSON twins keep site paths (`/position/A1-1.01`) as the server's
+do: they are data, relative to the site's root.
+
+The export is written into a fresh folder beside OUTDIR and swapped in at the end; an existing
+OUTDIR is replaced only if an earlier `kg site` made it (it holds the marker file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import posixpath
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import pyoxigraph as ox
+
+from kg import hosting
+from kg.archive import archive_of_release
+from kg.errors import KgError
+from kg.local_store import LocalRepository
+from kg.pages import json_for_script
+from kg.release import verify_release
+from kg.search import (
+    _CODE_LOOKALIKE,
+    _DASHES,
+    _KAZAKH_FOLD,
+    _LATIN_IN_CYRILLIC,
+    TYPE_ORDER,
+    Hit,
+    SearchIndex,
+    fold,
+    stem,
+)
+from kg.web.documents import Site
+from kg.web.routes import ROUTES, Mode, Route, match
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "site" / "templates"
+STATIC_DIR = PROJECT_ROOT / "site" / "static"
+#: The file that marks a folder as made by `kg site` (so it may be replaced).
+MARKER = ".kg-site"
+SEARCH_TEMPLATE_BASE = "base.html"
+
+
+# ---------------------------------------------------------------------------- where things go
+
+
+def page_file(path: str) -> str:
+    """The file of a page's HTML: `/` -> `index.html`, `/browse` -> `browse.html`."""
+    path = path.lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path + ".html"
+
+
+def file_for(path: str) -> str | None:
+    """The file (relative to the export, not percent-encoded) that holds the document at site
+    path `path`, or None when the export has none (a service such as /sparql)."""
+    found = match(path)
+    if found is None:
+        return None
+    route = found.route
+    if route.mode is Mode.PAGE:
+        if found.ext == "json" and route.twin:
+            return route.twin.lstrip("/")
+        return page_file(route.path())
+    if route.mode is Mode.RESOURCE:
+        return f"{route.path(**found.params).lstrip('/')}.{found.ext or 'html'}"
+    if route.mode is Mode.FILE:
+        return path.lstrip("/")
+    if route.mode is Mode.SERVICE and route.template:
+        return page_file(route.path())
+    return None
+
+
+class StaticLinker:
+    """Links of the export: relative paths from the current document's file to the target's.
+
+    A site path the export has no file for (a service) becomes its absolute URL under the
+    base IRI; URLs and fragment-only links are left as they are.
+    """
+
+    def __init__(self, base_iri: str) -> None:
+        self.base_iri = base_iri
+
+    def url(self, href: str, here: str | None) -> str:
+        if not href.startswith("/") or href.startswith("//"):
+            return href
+        parts = urlsplit(href)
+        target = file_for(unquote(parts.path))
+        suffix = (f"?{parts.query}" if parts.query else "") + (
+            f"#{parts.fragment}" if parts.fragment else ""
+        )
+        if target is None:
+            return self.base_iri + href.lstrip("/")
+        start = posixpath.dirname(file_for(here) or "") if here else ""
+        relative = posixpath.relpath(target, start or ".")
+        return quote(relative, safe="/-._~") + suffix
+
+
+# ---------------------------------------------------------------------------- the export
+
+
+@dataclass
+class SiteExport:
+    """What `export_site` wrote."""
+
+    out: Path
+    files: int
+    bytes: int
+    html: int
+    resources: int
+    seconds: float
+
+
+def export_site(
+    release_dir: Path,
+    out: Path,
+    base_iri: str,
+    templates_dir: Path = TEMPLATES_DIR,
+    static_dir: Path = STATIC_DIR,
+    archive_dir: Path | None = None,
+    prefix: str = "/",
+) -> SiteExport:
+    """Write the static site of `release_dir` into `out` (replacing an earlier export)."""
+    started = time.perf_counter()
+    release_dir = Path(release_dir)
+    if not release_dir.is_dir():
+        raise KgError(f"{release_dir}: no release folder here; build one with `kg build`")
+    problems = verify_release(release_dir, required=("register.nt",))
+    if problems:
+        raise KgError(f"{release_dir} is not a sound release ({'; '.join(problems[:5])})")
+    out = Path(out).absolute()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise KgError(f"{out} exists and was not made by `kg site`; give an empty or new folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        writer = _Writer(staging)
+        site = Site(
+            LocalRepository.from_release(release_dir),
+            release_dir,
+            base_iri,
+            templates_dir,
+            static_dir,
+            cache_bytes=0,
+            linker=StaticLinker(base_iri if base_iri.endswith("/") else base_iri + "/"),
+            sparql=None,
+            archive_dir=archive_dir if archive_dir is not None else archive_of_release(release_dir),
+        )
+        resources = asyncio.run(_documents(site, writer))
+        _search_page(site, release_dir, writer)
+        _files(site, writer)
+        writer.write(hosting.NGINX_SNIPPET, hosting.nginx_snippet(site.base_iri, prefix).encode())
+        writer.write(hosting.HTACCESS, hosting.htaccess(site.base_iri).encode())
+        writer.write(MARKER, b"made by `kg site`; the folder is replaced by the next export\n")
+        staging.chmod(0o755)
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return SiteExport(
+        out,
+        writer.count,
+        writer.size,
+        writer.html,
+        resources,
+        time.perf_counter() - started,
+    )
+
+
+class _Writer:
+    """Writes files under the staging folder; two documents for one file is a bug."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written: set[str] = set()
+        self.count = self.size = self.html = 0
+
+    def _target(self, name: str) -> Path:
+        if name in self.written:
+            raise KgError(f"two documents of the export map to the file {name}")
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise KgError(f"refusing to write {name!r} outside the export")
+        self.written.add(name)
+        path = self.root.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write(self, name: str, data: bytes) -> None:
+        self._target(name).write_bytes(data)
+        self.count += 1
+        self.size += len(data)
+        self.html += name.endswith(".html")
+
+    def copy(self, name: str, source: Path) -> None:
+        target = self._target(name)
+        shutil.copyfile(source, target)
+        self.count += 1
+        self.size += target.stat().st_size
+
+
+def resource_paths(site: Site) -> list[tuple[Route, dict[str, str]]]:
+    """Every resource the release describes, as (route, parameters), in path order."""
+    iris: set[str] = set()
+    path = site.release_dir / "register.nt"
+    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        if isinstance(quad.subject, ox.NamedNode):
+            iris.add(quad.subject.value.split("#", 1)[0])
+    for triples in site.pages.publication.values():
+        for t in triples:
+            if isinstance(t.subject, ox.NamedNode):
+                iris.add(t.subject.value.split("#", 1)[0])
+    found: dict[str, tuple[Route, dict[str, str]]] = {}
+    for iri in iris:
+        href = site.pages.href(iri)
+        m = match(href) if href.startswith("/") else None
+        if m is not None and m.route.mode is Mode.RESOURCE and m.ext is None:
+            found[href] = (m.route, m.params)
+    return [found[k] for k in sorted(found)]
+
+
+async def _documents(site: Site, writer: _Writer) -> int:
+    """Every page and resource document; returns the number of resources."""
+    for route in ROUTES:
+        if route.mode is Mode.PAGE:
+            for fmt in route.formats:
+                doc = await site.page(route, fmt)
+                writer.write(file_for(route.document_path(fmt)) or "", doc.body)
+    resources = resource_paths(site)
+    for route, params in resources:
+        for fmt in route.formats:
+            doc = await site.resource(route, params, fmt)
+            if doc is None:
+                raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
+            writer.write(route.document_path(fmt, **params).lstrip("/"), doc.body)
+    return len(resources)
+
+
+def _files(site: Site, writer: _Writer) -> None:
+    """The release's files, every archived release's, and the static assets."""
+    for name in sorted(site.files):
+        found = site.download(name)
+        assert found is not None
+        writer.copy(f"downloads/{name}", found[0])
+    for version in sorted(site.archive):
+        for name in site.archive[version].files:
+            found = site.archived(version, name)
+            assert found is not None
+            writer.copy(f"downloads/{version}/{name}", found[0])
+    for name, doc in sorted(site.static.items()):
+        writer.write(f"static/{name}", doc.body)
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def search_index(index: SearchIndex) -> tuple[list[Any], dict[str, Any]]:
+    """Every entry of the search page (groups, as the server's results) and the JSON index the
+    script filters them with: per group its folded title, words, stems and codes, and the
+    folding tables of kg.search, so the browser folds a query as the server does."""
+    rank = {t: i for i, t in enumerate(TYPE_ORDER)}
+    hits = [Hit(e, 0.0, "") for e in index.entities if e.type in rank]
+    groups = index.group(hits)
+    groups.sort(key=lambda g: (rank[g.type], min(h.entity.order for h in g.hits)))
+    entries = []
+    for g in groups:
+        words: set[str] = set()
+        codes: set[str] = set()
+        for h in g.hits:
+            for text in index.texts(h.entity):
+                words.update(fold(text).split())
+            if h.entity.notation:
+                codes.add(h.entity.notation)
+            if h.entity.grade_notation:
+                codes.add(h.entity.grade_notation)
+        title = fold(g.title)
+        entries.append(
+            {
+                "k": title,
+                "n": max(1, len(title.split())),
+                "y": g.type,
+                "w": sorted(words),
+                "s": sorted({stem(w) for w in words} - words),
+                "c": sorted(codes),
+            }
+        )
+
+    def table(t: dict[int, Any]) -> dict[str, str]:
+        return {chr(k): v for k, v in sorted(t.items())}
+
+    data = {
+        "kazakh": table(_KAZAKH_FOLD),
+        "latin": table(_LATIN_IN_CYRILLIC),
+        "lookalike": table(_CODE_LOOKALIKE),
+        "dashes": table(_DASHES),
+        "entries": entries,
+    }
+    return groups, data
+
+
+def _search_page(site: Site, release_dir: Path, writer: _Writer) -> None:
+    """The stand-in of /search: search.html of the server, listing every entry, with the
+    index and the script that filters it (no server, so no results page to ask for)."""
+    route = next(r for r in ROUTES if r.mode is Mode.SERVICE and r.template)
+    index = SearchIndex.from_release(release_dir)
+    groups, data = search_index(index)
+    present = {e.type for e in index.entities}
+    body = site.render(
+        route.template or "search.html",
+        base_template=SEARCH_TEMPLATE_BASE,
+        root="",
+        q="",
+        types=[],
+        all_types=[(t, index.type_name(t, "en")) for t in TYPE_ORDER if t in present],
+        groups=groups,
+        total=len(groups),
+        limit=len(groups),
+        alternates=[],
+        isco_codes=lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
+        listing=json_for_script(data),
+        self_href=route.pattern,
+    )
+    writer.write(page_file(route.pattern), body)
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put the new export in place of the old one (if any)."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+    staging.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
