@@ -16,6 +16,7 @@ setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	./scripts/install-chromium
 	./scripts/install-virtuoso
+	./scripts/install-webservers
 
 ## Build the graph (if needed) and serve it on http://127.0.0.1:8000/
 run: setup
