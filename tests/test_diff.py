@@ -6,13 +6,13 @@ change it; the diff must report exactly those changes, and nothing is deleted.
 
 from __future__ import annotations
 
-import csv
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from amendment import EXPECTED_CHANGES, amend
 from rdflib import OWL, SKOS, Graph, Literal
 from rdflib.namespace import DCTERMS
 
@@ -22,19 +22,6 @@ from kg.uris import Uris
 
 U = Uris()
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @pytest.fixture(scope="module")
@@ -47,53 +34,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data = root / "data"
     shutil.copytree(DATA_DIR, data)
 
-    header, acts = _rows(data / "acts.csv")
-    acts.append(
-        {
-            **{k: "" for k in header},
-            "id": "order-2030-1",
-            "kind": "amending-order",
-            "number": "1",
-            "date": "2030-01-15",
-            "issuer": "mlsp",
-            "title_en": "Fixture amendment",
-            "amends": "order-2015-1042",
-        }
-    )
-    _write(data / "acts.csv", header, acts)
-
-    header, positions = _rows(data / "positions.csv")
-    by_notation = {p["notation"]: p for p in positions}
-    # move: 'Бас ғылыми қызметкер' from B1-1 to B1-2 (new notation in the new grade)
-    moved = dict(by_notation["B1-1.01"], notation="B1-2.02", grade="B1-2")
-    positions.append(moved)
-    # rename: the forwarding agent gets a new title
-    by_notation["D1.37"]["label_kk"] = "Экспедитор-курьер"
-    _write(data / "positions.csv", header, positions)
-    # the occupation files follow (data/README.md): the moved position keeps its occupation
-    # and translation, the renamed one its occupation, with a new translation
-    for name in ("position_occupations.csv", "position_translations.csv"):
-        header, rows = _rows(data / name)
-        by_position = {r["position"]: r for r in rows}
-        rows.append(dict(by_position["B1-1.01"], position="B1-2.02"))
-        by_position["D1.37"]["label_kk"] = "Экспедитор-курьер"
-        if "label_en" in header:
-            by_position["D1.37"].update(label_ru="Экспедитор-курьер", label_en="Forwarder-courier")
-        _write(data / name, header, rows)
-
-    _write(
-        data / "lifecycle.csv",
-        ["notation", "act", "replaced_by", "note"],
-        [
-            {
-                "notation": "B1-1.01",
-                "act": "order-2030-1",
-                "replaced_by": "B1-2.02",
-                "note": "moved to step 2",
-            },
-            {"notation": "D1.38", "act": "order-2030-1", "replaced_by": "", "note": "abolished"},
-        ],
-    )
+    amend(data)
     new = root / "new" / "dist"
     new.parent.mkdir()
     build(new, data_dir=data)
@@ -104,12 +45,7 @@ def test_diff_reports_exactly_the_changes(releases: tuple[Path, Path]) -> None:
     old, new = releases
     diff = compare(load_release(old), load_release(new))
     summary = sorted((c.kind, c.notation) for c in diff.changes)
-    assert summary == [
-        ("added", "B1-2.02"),
-        ("deprecated", "D1.38"),
-        ("moved", "B1-1.01"),
-        ("relabelled", "D1.37"),
-    ], diff.report()
+    assert summary == EXPECTED_CHANGES, diff.report()
     moved = diff.of_kind("moved")[0]
     assert "B1-1 -> B1-2" in moved.detail
     relabelled = diff.of_kind("relabelled")[0]

@@ -1,0 +1,141 @@
+"""Session fixtures of the versioned-release and static-site tests: two releases built into
+one folder (so the archive holds both), the static export of the second, and servers on
+loopback (`kg serve` over the release, a plain static file server over the export).
+
+Load with ``pytest_plugins = ["versions_fixtures"]`` (with "web_fixtures" for `launch` users).
+The first release is the project's data as version 1.0.0; the second is the fixture amendment
+(tests/amendment.py) as version 1.1.0, released on a later date.
+PYTEST_DONT_REWRITE
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from amendment import amend, set_release
+from conftest import free_port
+
+from kg.build import DATA_DIR, build
+from kg.catalog import load_release_info
+
+V1, V2 = "1.0.0", "1.1.0"
+V2_DATE = "2030-02-01"
+V1_NOTES = "Fixture release one."
+V2_NOTES = "Fixture release two: one position moved, one renamed, one abolished."
+BASE = "https://reg1042.example.org/"
+#: A guard against a hung subprocess, not a measure.
+SERVER_START_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """Two releases built into `root/dist`; the archive `root/releases` holds both."""
+
+    root: Path
+    dist: Path
+    archive: Path
+    data_v1: Path
+    data_v2: Path
+    #: register.nt of the first release, read right after its build.
+    v1_nt: bytes
+    v1_date: str
+
+
+@pytest.fixture(scope="session")
+def versioned(tmp_path_factory: pytest.TempPathFactory) -> Versioned:
+    root = tmp_path_factory.mktemp("versions")
+    v1_date = load_release_info(DATA_DIR).issued.isoformat()
+    data_v1 = root / "data-v1"
+    shutil.copytree(DATA_DIR, data_v1)
+    set_release(data_v1, V1, v1_date, V1_NOTES)
+    dist = root / "dist"
+    build(dist, data_dir=data_v1)
+    v1_nt = (dist / "register.nt").read_bytes()
+    data_v2 = root / "data-v2"
+    shutil.copytree(data_v1, data_v2)
+    amend(data_v2)
+    set_release(data_v2, V2, V2_DATE, V2_NOTES)
+    build(dist, data_dir=data_v2)
+    return Versioned(root, dist, root / "releases", data_v1, data_v2, v1_nt, v1_date)
+
+
+@dataclass(frozen=True)
+class Exported:
+    out: Path
+    files: int
+    bytes: int
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def exported(versioned: Versioned) -> Exported:
+    """The static site of the second release (with both releases' files)."""
+    from kg.site import export_site
+
+    out = versioned.root / "site"
+    done = export_site(versioned.dist.resolve(), out, BASE)
+    print(
+        f"\nstatic site: {done.files} files, {done.bytes / 1e6:.1f} MB, "
+        f"{done.html} HTML pages, {done.resources} resources, written in {done.seconds:.1f} s"
+    )
+    return Exported(out, done.files, done.bytes, done.seconds)
+
+
+@dataclass
+class StaticServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+
+@pytest.fixture(scope="session")
+def static_server(exported: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m http.server` on loopback over the export: a plain static host, no rules."""
+    log = tmp_path_factory.mktemp("http-server") / "log"
+    server = None
+    for _attempt in range(3):  # a free port can be taken between probing and binding
+        port = free_port()
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "http.server",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--directory",
+                    str(exported.out),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base_url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(base_url + "index.html", timeout=1).status_code == 200:
+                    server = StaticServer(process, base_url)
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        if server is not None:
+            break
+        process.terminate()
+        process.wait(timeout=15)
+    if server is None:
+        pytest.fail(f"the static file server did not start:\n{log.read_text(errors='replace')}")
+    yield server.base_url
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=5)
