@@ -54,6 +54,7 @@ DISTRIBUTIONS = (
     "register.rdf",
     "positions.csv",
     "positions.csv-metadata.json",
+    "mappings.sssom.tsv",
 )
 #: Release files the catalog does not describe as distributions: media type and title.
 OTHER_FILES: dict[str, tuple[str, str]] = {
@@ -75,6 +76,7 @@ DISTRIBUTION_MEDIA = {
     "register.rdf": "application/rdf+xml",
     "positions.csv": "text/csv",
     "positions.csv-metadata.json": "application/csvm+json",
+    "mappings.sssom.tsv": "text/tab-separated-values",
 }
 _BY_EXTENSION = {
     ".ttl": "text/turtle",
@@ -99,11 +101,13 @@ _FILE_TYPES = {
     "application/csvm+json": "JSON",
     "application/json": "JSON",
     "text/plain": "TXT",
+    "text/tab-separated-values": "TSV",
 }
 #: What a distribution conforms to, beyond its media type.
 _CONFORMS_TO = {
     "positions.csv": "http://www.w3.org/TR/tabular-data-model/",
     "positions.csv-metadata.json": "http://www.w3.org/TR/tabular-metadata/",
+    "mappings.sssom.tsv": "https://w3id.org/sssom/spec",
 }
 
 EU = "http://publications.europa.eu/resource/authority/"
