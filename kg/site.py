@@ -69,6 +69,7 @@ STATIC_DIR = PROJECT_ROOT / "site" / "static"
 #: The file that marks a folder as made by `kg site` (so it may be replaced).
 MARKER = ".kg-site"
 SEARCH_TEMPLATE_BASE = "base.html"
+DCAT = "http://www.w3.org/ns/dcat#"
 
 
 # ---------------------------------------------------------------------------- where things go
@@ -175,6 +176,7 @@ def export_site(
             sparql=None,
             archive_dir=archive_dir if archive_dir is not None else archive_of_release(release_dir),
         )
+        _check_versions(site)
         resources = asyncio.run(_documents(site, writer))
         _search_page(site, release_dir, writer)
         _files(site, writer)
@@ -263,6 +265,25 @@ async def _documents(site: Site, writer: _Writer) -> int:
                 raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
             writer.write(route.document_path(fmt, **params).lstrip("/"), doc.body)
     return len(resources)
+
+
+def _check_versions(site: Site) -> None:
+    """Refuse to export links to versioned files the archive does not hold: the catalog
+    (and so the catalog's page) lists every release's `/downloads/<version>/` URLs."""
+    catalog = site.pages.publication.get("catalog", [])
+    versions = {t.subject.value for t in catalog if t.predicate.value == DCAT + "isVersionOf"}
+    listed = {
+        t.object.value
+        for t in catalog
+        if t.subject.value in versions and t.predicate.value == DCAT + "version"
+    }
+    missing = sorted(listed - set(site.archive))
+    if missing:
+        raise KgError(
+            f"the catalog lists release(s) {', '.join(missing)}, but the archive beside "
+            f"{site.release_dir} does not hold them (kg.archive): export the release from the "
+            "folder `kg build` wrote, with its releases/ beside it"
+        )
 
 
 def _files(site: Site, writer: _Writer) -> None:

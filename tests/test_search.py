@@ -321,7 +321,8 @@ def test_search_page_extends_the_site_base_template(search_index: SearchIndex) -
         lstrip_blocks=True,
     )
     env.globals.update(static=lambda name: f"/static/{name}", formats={})
-    env.globals.update(has_catalog=False, has_void=False)
+    env.globals.update(has_catalog=False, has_void=False, has_changes=False)
+    env.globals.update(url=lambda href: href, sparql="/sparql")  # the server's links
     hits = search_index.search("бухгалтер")
     html = env.get_template("search.html").render(
         base_template="base.html",

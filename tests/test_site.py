@@ -9,6 +9,7 @@ so the export holds both releases' files and a change log with entries.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import httpx
 import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 
+from kg.errors import KgError
 from kg.site import MARKER, StaticLinker, export_site, file_for
 from kg.web.routes import RDF_FORMATS, ROUTES, Mode, match
 
@@ -303,8 +305,6 @@ def test_html_links_are_relative(exported: Exported) -> None:
 def test_a_second_export_replaces_the_first_but_not_a_foreign_folder(
     versioned: Versioned, exported: Exported, tmp_path: Path
 ) -> None:
-    from kg.errors import KgError
-
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
@@ -435,3 +435,13 @@ def test_search_page_lists_everything_without_javascript(
     for position in g.subjects(RDF.type, KG.Position):
         href = "position/" + str(position).removeprefix(BASE + "position/") + ".html"
         assert href in links, href
+
+
+def test_a_release_without_its_archive_is_refused(versioned: Versioned, tmp_path: Path) -> None:
+    """The catalog links every release's versioned files; without the archive they would be
+    broken links, so the export stops before writing anything."""
+    alone = tmp_path / "release"
+    shutil.copytree(versioned.dist.resolve(), alone)
+    with pytest.raises(KgError, match=f"lists release\\(s\\) {V1}, {V2}, but the archive"):
+        export_site(alone, tmp_path / "out", BASE)
+    assert not (tmp_path / "out").exists()
