@@ -35,7 +35,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import dumps
+from kg import dumps, sssom
 from kg.archive import ArchivedRelease, check_version
 from kg.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL, dataset_version_iri
 from kg.errors import KgError
@@ -399,6 +399,7 @@ _TITLES = {
     "register.rdf": "Register, RDF/XML",
     "positions.csv": "Positions, CSV",
     "positions.csv-metadata.json": "Positions, CSVW metadata",
+    sssom.SSSOM_TSV: sssom.TITLE,
 }
 
 
