@@ -26,6 +26,8 @@ What stays the same as with the embedded store:
   truncated result.
 - Row cap: more rows or triples than `row_cap` is 422, as with the embedded store; a body
   larger than `max_body_bytes` is refused the same way before it is parsed.
+- DESCRIBE is the store's own (SPARQL leaves its answer to the implementation); the pages
+  use CONSTRUCT queries, which every store answers alike.
 - Answers are re-serialised here by pyoxigraph in the format the client chose, so they are
   byte-for-byte what the embedded store writes for the same solutions.
 - Bindings (kg.store.Repository's pre-bound variables) become BINDs at the start of the WHERE
@@ -85,6 +87,8 @@ _PREFLIGHT_FORMATS = Formats(solutions=TSV, boolean=SPARQL_JSON, graph=N_TRIPLES
 #: Virtuoso's built-in functions (``bif:``/``sql:`` and their long namespace), which the store
 #: would run with its own privileges.
 _VENDOR_FUNCTIONS = re.compile(r"<\s*(?:bif|sql)\s*:|openlinksw\.com/schemas/(?:bif|sql)", re.I)
+#: The `named-graph-uri` of every forwarded query: a graph no store holds, so none is visible.
+NO_GRAPH = "urn:x-kg-register-1042:no-named-graph"
 _TIME_LIMIT = "the query ran longer than the time limit of {:g} s and was stopped"
 _UNAVAILABLE = "the SPARQL store behind this endpoint is unavailable; try again shortly"
 
@@ -330,7 +334,7 @@ class RemoteQueryService:
         self.endpoint, self._auth = split_credentials(endpoint)
         self.graph = str(ox.NamedNode(graph).value)
         #: A graph name no store holds: the only named graph a query may see (none).
-        self.no_graph = f"{self.graph}#no-named-graphs"
+        self.no_graph = NO_GRAPH
         self.expected_triples = expected_triples
         self.time_limit = time_limit
         self.row_cap = spec.row_cap
@@ -356,6 +360,7 @@ class RemoteQueryService:
         )
         self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
         self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight = 0
         self._client: httpx.AsyncClient | None = None
         self._counts: dict[str | None, int] = {}
         self.stats = ServiceStats()
@@ -398,7 +403,7 @@ class RemoteQueryService:
         return {
             "store": "external",
             "workers": self.concurrency,
-            "idle_workers": self._slots._value,  # free slots for requests to the store
+            "idle_workers": self.concurrency - self._in_flight,  # free connections to the store
             "worker_restarts": self.preflight.health()["worker_restarts"],
             "evaluations": self.stats.evaluations,
             "cache_hits": self.stats.cache_hits,
@@ -511,12 +516,14 @@ class RemoteQueryService:
             raise QueryError(
                 503, f"all {self.concurrency} connections to the store are busy; try again shortly"
             ) from None
+        self._in_flight += 1
         try:
             async with asyncio.timeout(limit):
                 return await self._post(query, form)
         except TimeoutError:
             raise QueryError(503, _TIME_LIMIT.format(limit)) from None
         finally:
+            self._in_flight -= 1
             self._slots.release()
 
     async def _post(self, query: str, form: QueryForm) -> tuple[bytes, str]:

@@ -116,7 +116,10 @@ TRAVERSALS = [
 SECRETS = ("root:x:0:0", "import pyoxigraph", "[project]", "[build-system]", "def ")
 
 
-@pytest.mark.parametrize("prefix", ["/downloads/", "/static/", "/static/css/", "/"])
+@pytest.mark.parametrize(
+    "prefix",
+    ["/downloads/", "/downloads/0.1.0/", "/downloads/../", "/static/", "/static/css/", "/"],
+)
 def test_path_traversal_is_refused(base: str, prefix: str) -> None:
     outcomes = {}
     for attempt in TRAVERSALS:
