@@ -9,7 +9,6 @@ broader cycle, are tested in tests/test_skos_negative.py.)
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
