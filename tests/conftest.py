@@ -46,52 +46,70 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> RunningServer:
-    """Start `python -m kg.web.server` on a free loopback port and wait until /healthz answers."""
-    log_path = log_dir / "server.log"
-    for _attempt in range(3):  # a free port can be taken between probing and binding
+def launch_on_free_port(
+    command: Callable[[int], list[str]],
+    ready_url: Callable[[int], str],
+    log_path: Path,
+    **popen: object,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `command(port)` on a free loopback port; return once `ready_url(port)` answers 200.
+
+    A free port can be taken between probing and binding, so a start that fails because the
+    address is in use is retried on another port (three tries).
+    """
+    for _attempt in range(3):
         port = free_port()
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "kg.web.server",
-                    str(release_dir),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    *args,
-                ],
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-        server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+            process = subprocess.Popen(command(port), stdout=log, stderr=subprocess.STDOUT, **popen)  # type: ignore[call-overload]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                    return server
+                if httpx.get(ready_url(port), timeout=1).status_code == 200:
+                    return process, port
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        stop_server(server)
-        if "address already in use" not in server.log().lower():
+        terminate(process)
+        if "address already in use" not in log_path.read_text(errors="replace").lower():
             break
-    raise RuntimeError(f"server did not start:\n{server.log()}")
+    raise RuntimeError(f"server did not start:\n{log_path.read_text(errors='replace')}")
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> RunningServer:
+    """Start `python -m kg.web.server` on a free loopback port and wait until /healthz answers."""
+    log_path = log_dir / "server.log"
+    process, port = launch_on_free_port(
+        lambda port: [
+            sys.executable,
+            "-m",
+            "kg.web.server",
+            str(release_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *args,
+        ],
+        lambda port: f"http://127.0.0.1:{port}/healthz",
+        log_path,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return RunningServer(process, f"http://127.0.0.1:{port}", log_path)
 
 
 def stop_server(server: RunningServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=5)
+    terminate(server.process)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +119,9 @@ def fixture_release() -> Path:
 
 
 @pytest.fixture(scope="session")
-def launch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RunningServer]]:
+def launch(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., RunningServer]]:
     """Start more servers: ``launch(release_dir, [args])``; all stop at the end of the session."""
     started: list[RunningServer] = []
 

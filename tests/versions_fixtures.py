@@ -11,17 +11,14 @@ PYTEST_DONT_REWRITE
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from amendment import amend, set_release
-from conftest import free_port
+from conftest import launch_on_free_port, terminate
 
 from kg.build import DATA_DIR, build
 from kg.catalog import load_release_info
@@ -31,8 +28,6 @@ V2_DATE = "2030-02-01"
 V1_NOTES = "Fixture release one."
 V2_NOTES = "Fixture release two: one position moved, one renamed, one abolished."
 BASE = "https://reg1042.example.org/"
-#: A guard against a hung subprocess, not a measure.
-SERVER_START_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -89,53 +84,23 @@ def exported(versioned: Versioned) -> Exported:
     return Exported(out, done.files, done.bytes, done.seconds)
 
 
-@dataclass
-class StaticServer:
-    process: subprocess.Popen[bytes]
-    base_url: str
-
-
 @pytest.fixture(scope="session")
 def static_server(exported: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m http.server` on loopback over the export: a plain static host, no rules."""
     log = tmp_path_factory.mktemp("http-server") / "log"
-    server = None
-    for _attempt in range(3):  # a free port can be taken between probing and binding
-        port = free_port()
-        with open(log, "wb") as out:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "http.server",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--directory",
-                    str(exported.out),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base_url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(base_url + "index.html", timeout=1).status_code == 200:
-                    server = StaticServer(process, base_url)
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        if server is not None:
-            break
-        process.terminate()
-        process.wait(timeout=15)
-    if server is None:
-        pytest.fail(f"the static file server did not start:\n{log.read_text(errors='replace')}")
-    yield server.base_url
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=5)
+    process, port = launch_on_free_port(
+        lambda port: [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(exported.out),
+        ],
+        lambda port: f"http://127.0.0.1:{port}/index.html",
+        log,
+    )
+    yield f"http://127.0.0.1:{port}/"
+    terminate(process)
