@@ -169,21 +169,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def _kinds() -> list[str]:
-    kinds = ["oxigraph"]
-    if VIRTUOSO or os.environ.get("KG_REQUIRE_VIRTUOSO") == "1":
-        kinds.append("virtuoso")
-    return kinds
-
-
-@pytest.fixture(scope="module", params=_kinds())
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
 def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, search_release: Path
 ) -> Iterator[Store]:
     """A store holding the release (published with kg publish) and another publisher's graph."""
     folder = tmp_path_factory.mktemp(request.param)
     if request.param == "virtuoso":
-        assert VIRTUOSO, "KG_REQUIRE_VIRTUOSO=1 but virtuoso-t is not installed"
+        if not VIRTUOSO:
+            # a recorded skip on a developer's machine, a failure in CI
+            assert os.environ.get("KG_REQUIRE_VIRTUOSO") != "1", "virtuoso-t is not installed"
+            pytest.skip("virtuoso-t is not installed (scripts/install-virtuoso)")
         running = start_virtuoso(folder)
     else:
         running = start_oxigraph(folder)

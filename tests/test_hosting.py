@@ -101,6 +101,7 @@ def readable_copy(exported: Exported) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def nginx(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(NGINX).is_file():
+        assert os.environ.get("KG_REQUIRE_WEBSERVERS") != "1", "nginx is not installed"
         pytest.skip("nginx is not installed (scripts/install-webservers)")
     work = tmp_path_factory.mktemp("nginx")
     port = free_port()
@@ -136,6 +137,7 @@ def nginx(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(APACHE).is_file():
+        assert os.environ.get("KG_REQUIRE_WEBSERVERS") != "1", "Apache is not installed"
         pytest.skip("Apache is not installed (scripts/install-webservers)")
     work = Path(tempfile.mkdtemp(prefix="kg-apache-"))
     work.chmod(0o755)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from kg.build import build
 from kg.errors import KgError
 from kg.package import package
 
-BIN = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+# the running interpreter's scripts, wherever its environment lives
+BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")

@@ -213,8 +213,7 @@ def test_latin_labels_of_the_release_when_present(search_index: SearchIndex) -> 
         for text, lang in [*((v, k) for k, v in e.labels.items()), *e.alt_labels]
         if lang == "kk-Latn" and e.type == "position"
     ]
-    if not latin:
-        pytest.skip("this release has no kk-Latn labels yet")
+    assert latin, "the release has no kk-Latn labels"
     entity, text = next((e, t) for e, t in latin if e.label("kk") == "Бухгалтер")
     hits = search_index.search(text.lower(), types=["position"])
     assert hits[0].entity.label("kk") == "Бухгалтер"
@@ -311,8 +310,7 @@ def test_search_page_extends_the_site_base_template(search_index: SearchIndex) -
 
     from kg.settings import DEFAULT_TEMPLATES
 
-    if not (DEFAULT_TEMPLATES / "base.html").exists():
-        pytest.skip("the site has no base template yet")
+    assert (DEFAULT_TEMPLATES / "base.html").exists()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)),
         autoescape=True,
