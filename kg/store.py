@@ -907,6 +907,7 @@ class QueryService:
             "evaluations": self.stats.evaluations,
             "cache_hits": self.stats.cache_hits,
             "cached_responses": len(self._cache) if self._cache else 0,
+            "network_sandboxed": self.network_sandboxed,
         }
 
     async def start(self) -> None:

@@ -1,0 +1,151 @@
+"""The SERVICE check against the engine it guards, and a server with only that check.
+
+Why both: the check must read every text as pyoxigraph does, so each lexical edge case is
+given to the check and, when the check lets it through, to pyoxigraph itself with a loopback
+listener that records connections. Then the same cases go to a real server started with
+--no-network-sandbox, so no network namespace hides a miss of the check.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import FIXTURE_RELEASE, RunningServer
+from lexical_cases import HARMLESS, LEXICAL_CASES
+
+from kg.store import QueryError, refuse_federated
+
+BASE = "https://reg1042.example.org/"
+
+
+class Listener:
+    """A loopback port that records every connection made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def seen_after(self, before: int, wait: float = 0.3) -> bool:
+        time.sleep(wait)
+        return self.connections > before
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    watch = Listener()
+    yield watch
+    watch.close()
+
+
+def _run_in_engine(query: str) -> None:
+    """Evaluate `query` fully over a store with one triple (so joins do reach SERVICE)."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
+    try:
+        result = store.query(query, base_iri=BASE)
+        if not isinstance(result, ox.QueryBoolean):
+            list(result)
+    except (SyntaxError, OSError, RuntimeError, ValueError):
+        pass  # an error is fine; a connection is not
+
+
+def test_the_engine_would_federate(listener: Listener) -> None:
+    """The listener and the engine check can fail: a plain SERVICE does connect."""
+    before = listener.connections
+    _run_in_engine(f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}")
+    assert listener.seen_after(before)
+
+
+@pytest.mark.parametrize(("name", "template"), LEXICAL_CASES, ids=[n for n, _ in LEXICAL_CASES])
+def test_check_reads_as_the_engine_does(name: str, template: str, listener: Listener) -> None:
+    query = template.format(url=listener.url)
+    try:
+        refuse_federated(query, BASE)
+    except QueryError as e:
+        assert 400 <= e.status < 500
+        return
+    before = listener.connections
+    _run_in_engine(query)
+    assert not listener.seen_after(before), f"{name}: the check let a SERVICE through"
+
+
+def test_the_reported_bypass_is_refused(listener: Listener) -> None:
+    query = f"SELECT * WHERE {{ ?a ?b ?c #x\rSERVICE <{listener.url}> {{ ?leak ?p ?o }}\n }}"
+    with pytest.raises(QueryError) as e:
+        refuse_federated(query, BASE)
+    assert e.value.status == 403 and "SERVICE" in e.value.message
+
+
+@pytest.mark.parametrize("query", HARMLESS)
+def test_valid_queries_that_mention_the_word_pass(query: str) -> None:
+    refuse_federated(query, BASE)
+    ox.Store().query(query, base_iri=BASE)  # and the engine does parse them
+
+
+def test_a_malformed_query_is_a_400_not_a_403() -> None:
+    with pytest.raises(QueryError) as e:
+        refuse_federated("SELECT * WHERE { ?s ?p ?o FILTER( } # service", BASE)
+    assert e.value.status == 400 and "malformed" in e.value.message
+
+
+# ---------------------------------------------------------------------------- a real server
+
+
+@pytest.fixture(scope="module")
+def unsandboxed(launch: Callable[..., RunningServer]) -> RunningServer:
+    args = ["--workers", "1", "--http-workers", "1", "--time-limit", "3", "--no-network-sandbox"]
+    return launch(FIXTURE_RELEASE, args)
+
+
+def test_server_without_sandbox_refuses_every_case(
+    unsandboxed: RunningServer, listener: Listener
+) -> None:
+    health = httpx.get(f"{unsandboxed.base_url}/healthz", timeout=10).json()
+    assert health["network_sandboxed"] is False  # only the check stands between
+    before = listener.connections
+    statuses = {}
+    with httpx.Client(timeout=30) as client:
+        for name, template in LEXICAL_CASES:
+            query = template.format(url=listener.url)
+            r = client.post(unsandboxed.endpoint, data={"query": query})
+            statuses[name] = r.status_code
+            assert r.status_code < 500, (name, r.status_code, r.text[:300])
+            assert "Traceback" not in r.text
+        for query in HARMLESS:
+            r = client.post(unsandboxed.endpoint, data={"query": query})
+            assert r.status_code == 200, (query[:80], r.text[:300])
+    assert not listener.seen_after(before, wait=0.5), statuses
+    assert statuses["bare CR"] == 403
+    assert "Traceback" not in unsandboxed.log()
