@@ -8,6 +8,10 @@ a string or an IRI. PYTEST_DONT_REWRITE
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 #: (name, query template). Any of them may be refused or answered; none may connect.
 LEXICAL_CASES: list[tuple[str, str]] = [
     # a comment ends at LF for some lexers, at CR too for pyoxigraph
@@ -101,3 +105,41 @@ HARMLESS: list[str] = [
     "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 400 + "true" + ")" * 400 + ") } LIMIT 1 # service",
     'SELECT * WHERE { BIND("x"@service AS ?x) }',
 ]
+
+
+class Listener:
+    """A loopback port that records every connection made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def seen_after(self, before: int, wait: float = 0.3) -> bool:
+        time.sleep(wait)
+        return self.connections > before
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()

@@ -8,58 +8,17 @@ listener that records connections. Then the same cases go to a real server start
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import FIXTURE_RELEASE, RunningServer
-from lexical_cases import HARMLESS, LEXICAL_CASES
+from lexical_cases import HARMLESS, LEXICAL_CASES, Listener
 
 from kg.store import QueryError, refuse_federated
 
 BASE = "https://reg1042.example.org/"
-
-
-class Listener:
-    """A loopback port that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def seen_after(self, before: int, wait: float = 0.3) -> bool:
-        time.sleep(wait)
-        return self.connections > before
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")
