@@ -509,12 +509,70 @@ def _load_store(spec: StoreSpec) -> tuple[ox.Store, dict[str | None, int]]:
     return store, counts
 
 
+#: Per machine: (AUDIT_ARCH_*, socket, connect, io_uring_setup, seccomp) syscall numbers.
+_SECCOMP_ARCH = {
+    "x86_64": (0xC000003E, 41, 42, 425, 317),
+    "aarch64": (0xC00000B7, 198, 203, 425, 277),
+}
+
+
+def _no_sockets_filter() -> bool:
+    """Forbid this process new sockets other than AF_UNIX, any connect() and io_uring.
+
+    Why: unlike a network namespace it needs no privilege (only no_new_privs), so a query
+    worker cannot reach a network even as an ordinary user or in a default container. The
+    worker's one socket to its parent is already connected; pyoxigraph's SERVICE client
+    would need a new one, and gets EACCES (an OSError, answered 403). Linux on x86-64 and
+    ARM64; elsewhere False. Applies to every thread of the process (TSYNC).
+    """
+    numbers = _SECCOMP_ARCH.get(os.uname().machine) if sys.platform.startswith("linux") else None
+    if numbers is None:
+        return False
+    arch, sys_socket, sys_connect, sys_io_uring_setup, sys_seccomp = numbers
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 13  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EACCES
+    program = [  # (code, jump if true, jump if false, k); jumps count from the next line
+        (ld_abs, 0, 0, 4),  # 0: the calling convention
+        (jeq, 0, 8, arch),  # 1: another one: deny
+        (ld_abs, 0, 0, 0),  # 2: the system call number
+        (jge, 6, 0, 0x40000000),  # 3: x32 numbers: deny
+        (jeq, 5, 0, sys_io_uring_setup),  # 4
+        (jeq, 4, 0, sys_connect),  # 5
+        (jeq, 0, 2, sys_socket),  # 6: neither: allow
+        (ld_abs, 0, 0, 16),  # 7: socket()'s address family (low half of the first argument)
+        (jeq, 0, 1, 1),  # 8: AF_UNIX: allow, else deny
+        (ret, 0, 0, allow),  # 9
+        (ret, 0, 0, deny),  # 10
+    ]
+
+    class Filter(ctypes.Structure):
+        _fields_ = [
+            ("code", ctypes.c_uint16),
+            ("jt", ctypes.c_uint8),
+            ("jf", ctypes.c_uint8),
+            ("k", ctypes.c_uint32),
+        ]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
+
+    filters = (Filter * len(program))(*(Filter(*line) for line in program))
+    prog = Program(len(program), filters)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        return False
+    # seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
+    return libc.syscall(sys_seccomp, 1, 1, ctypes.byref(prog)) == 0
+
+
 def _enter_network_sandbox() -> bool:
-    """Move this process into a new, empty network namespace (Linux; needs privilege)."""
+    """Cut this process off any network: an empty network namespace where Linux lets us
+    (root or CAP_SYS_ADMIN), and in any case a seccomp filter against new sockets."""
     if not sys.platform.startswith("linux"):
         return False
     libc = ctypes.CDLL(None, use_errno=True)
-    return libc.unshare(_CLONE_NEWNET) == 0
+    namespace = libc.unshare(_CLONE_NEWNET) == 0
+    return _no_sockets_filter() or namespace
 
 
 def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:

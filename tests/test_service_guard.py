@@ -8,12 +8,15 @@ listener that records connections. Then the same cases go to a real server start
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import FIXTURE_RELEASE, RunningServer
+from conftest import FIXTURE_RELEASE, ROOT, RunningServer
 from lexical_cases import HARMLESS, LEXICAL_CASES, Listener
 
 from kg.store import QueryError, refuse_federated
@@ -108,3 +111,48 @@ def test_server_without_sandbox_refuses_every_case(
     assert not listener.seen_after(before, wait=0.5), statuses
     assert statuses["bare CR"] == 403
     assert "Traceback" not in unsandboxed.log()
+
+
+FENCED = """
+import sys, pyoxigraph as ox
+from kg.store import _no_sockets_filter
+store = ox.Store()
+store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
+assert _no_sockets_filter(), "the filter could not be installed"
+try:
+    list(store.query(sys.argv[1]))
+except OSError as e:
+    print("refused:", e)
+"""
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.uname().machine not in ("x86_64", "aarch64"),
+    reason="the seccomp filter is written for Linux on x86-64 and ARM64",
+)
+def test_the_socket_filter_alone_stops_a_service_call(listener: Listener) -> None:
+    """Past the check (the engine is called directly), a worker's filter still keeps it off
+    the network, without privilege: the process may make no socket but AF_UNIX."""
+    query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
+    before = listener.connections
+    run = subprocess.run(
+        [sys.executable, "-c", FENCED, query],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "refused: Permission denied" in run.stdout
+    assert not listener.seen_after(before)
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.uname().machine not in ("x86_64", "aarch64"),
+    reason="the seccomp filter is written for Linux on x86-64 and ARM64",
+)
+def test_query_workers_are_fenced_by_default(server: RunningServer) -> None:
+    """With or without privilege, a default server's workers are off the network."""
+    health = httpx.get(f"{server.base_url}/healthz", timeout=10).json()
+    assert health["network_sandboxed"] is True
