@@ -16,9 +16,10 @@ What is refused before evaluation:
 - SERVICE (federated query, 403): pyoxigraph would send an HTTP request to the named host.
   The engine's own parser decides (see `refuse_federated`), so the check cannot read a text
   differently from the engine that runs it. A SERVICE call that still happened would fail
-  with a 403, never a 500. Where Linux allows it, a worker also drops into an empty network
-  namespace once its data is loaded, so even a check that missed could not reach a network
-  (`Settings.sandbox_network`, `--no-network-sandbox` to test the check alone).
+  with a 403, never a 500. Behind the check, once its data is loaded, a worker installs a
+  seccomp filter (no socket but AF_UNIX, no connect; needs no privilege) and, where Linux
+  allows it, enters an empty network namespace, so even a check that missed could not reach
+  a network (`Settings.sandbox_network`; `--no-network-sandbox` tests the check alone).
 
 Result size: more than `row_cap` rows (SELECT) or triples (CONSTRUCT/DESCRIBE) is an explicit
 422 error, never a silently truncated answer; a client pages with LIMIT/OFFSET.
@@ -744,7 +745,7 @@ class _Pool:
             raise RuntimeError(f"query worker could not load the release: {hello[1]}")
         self.ready_info = (hello[1], hello[2])
         if self.spec.sandbox_network and not hello[2]:
-            log.warning("query worker could not enter a network sandbox; relying on the parser")
+            log.warning("query worker could not fence itself off the network; relying on the check")
         return worker
 
     def _discard(self, worker: _Worker) -> None:
