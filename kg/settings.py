@@ -49,8 +49,9 @@ class Settings:
     #: Address-space limit of one query worker in bytes (None: no limit); a query that needs
     #: more kills only its worker.
     worker_memory_limit: int | None = 2 * 1024 * 1024 * 1024
-    #: Put query workers in an empty network namespace once the data is loaded, where the OS
-    #: allows it: a second fence behind the parser check that refuses SERVICE.
+    #: Fence query workers off the network once the data is loaded (a seccomp filter against
+    #: new sockets, and an empty network namespace where the OS allows it): a second fence
+    #: behind the check that refuses SERVICE. False only to test that check alone.
     sandbox_network: bool = True
     #: Extra named graphs to load beside the release's register.nt: {graph IRI: N-Triples file}.
     named_graphs: Mapping[str, str] = field(default_factory=dict)

@@ -13,12 +13,13 @@ What is refused before evaluation:
 - queries larger than the size cap (413);
 - SPARQL Update in any form: the workers only ever call ``Store.query``, whose grammar has no
   update operations, and a text that rdflib's update parser accepts gets a clear 403;
-- SERVICE (federated query, 403): pyoxigraph would send an HTTP request to the named host. The
-  check parses the query with rdflib's SPARQL parser and looks for a ServiceGraphPattern
-  anywhere in the tree; it runs whenever the text could contain the keyword (the letters
-  "service" in any case, also after \\u escapes), and a text that mentions it but cannot be
-  parsed is refused too. Where Linux allows it, a worker also drops into an empty network
-  namespace once its data is loaded, so even a parser disagreement could not reach a network.
+- SERVICE (federated query, 403): pyoxigraph would send an HTTP request to the named host.
+  The engine's own parser decides (see `refuse_federated`), so the check cannot read a text
+  differently from the engine that runs it. A SERVICE call that still happened would fail
+  with a 403, never a 500. Behind the check, once its data is loaded, a worker installs a
+  seccomp filter (no socket but AF_UNIX, no connect; needs no privilege) and, where Linux
+  allows it, enters an empty network namespace, so even a check that missed could not reach
+  a network (`Settings.sandbox_network`; `--no-network-sandbox` tests the check alone).
 
 Result size: more than `row_cap` rows (SELECT) or triples (CONSTRUCT/DESCRIBE) is an explicit
 422 error, never a silently truncated answer; a client pages with LIMIT/OFFSET.
@@ -303,59 +304,77 @@ def _unescape_codepoints(text: str) -> str:
     return re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})", repl, text)
 
 
-def _may_mention_service(query: str) -> bool:
-    """False only when the text cannot contain the SERVICE keyword (the cheap, common case)."""
-    lowered = query.lower()
-    if "service" in lowered:
-        return True
-    return "\\u" in lowered and "service" in _unescape_codepoints(query).lower()
+#: The keyword's letters in any ASCII case (the engine compares keywords ASCII-case-blind).
+_SERVICE_LETTERS = re.compile("service", re.IGNORECASE | re.ASCII)
+#: SERVICE (and SILENT after it) as the GRAPH keyword would stand in for it: same shape.
+_SERVICE_AS_GRAPH = re.compile(r"service(?:\s*silent)?", re.IGNORECASE | re.ASCII)
 
 
-def _has_service_pattern(tree: object) -> bool:
-    """Whether an rdflib parse tree contains a SERVICE graph pattern anywhere."""
-    from pyparsing import ParseResults
-    from rdflib.plugins.sparql.parserutils import CompValue
+def _neutralised(query: str) -> str:
+    """`query` with the last letter of every "service" changed, so none can be the keyword.
 
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompValue):
-            if node.name == "ServiceGraphPattern":
-                return True
-            stack.extend(node.values())
-        elif isinstance(node, ParseResults | list | tuple):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-    return False
+    Same length, and an ASCII letter for an ASCII letter, so the text is lexed as before: a
+    name, IRI, string, language tag or comment stays one.
+    """
+    return _SERVICE_LETTERS.sub(
+        lambda m: m.group()[:6] + ("q" if m.group()[6] == "e" else "Q"), query
+    )
+
+
+def _parses(query: str, base_iri: str | None) -> SyntaxError | None:
+    """pyoxigraph's syntax error for `query`, or None; only for texts without SERVICE."""
+    assert _SERVICE_LETTERS.search(query) is None
+    try:
+        ox.Store().query(query, base_iri=base_iri)
+    except SyntaxError as e:
+        return e
+    except Exception:  # it parsed; evaluating it over an empty store failed, no matter
+        return None
+    return None
+
+
+def refuse_federated(query: str, base_iri: str | None = None) -> None:
+    """Raise QueryError(403) if pyoxigraph would read the SERVICE keyword in `query`.
+
+    Why the engine decides: any other parser lexes some texts differently (a comment ends
+    at a bare CR for pyoxigraph, at LF only for rdflib; `<` may open an IRI or compare), so
+    it can be shown a comment where the engine runs a SERVICE. Here pyoxigraph itself
+    parses the text with every "service" made unreadable as the keyword: if that parses,
+    no occurrence was the keyword (a name, IRI, string or comment parses just as well);
+    if it does not, the query is never run. The parse is against an empty store (it may
+    evaluate; the text can no longer federate), so nothing reaches the network.
+    """
+    occurrences = [m.start() for m in _SERVICE_LETTERS.finditer(query)]
+    if ("\\u" in query or "\\U" in query) and len(
+        _SERVICE_LETTERS.findall(_unescape_codepoints(query))
+    ) > len(occurrences):
+        raise QueryError(403, _NO_SERVICE + " (nor the word spelled with \\u escapes)")
+    if not occurrences:
+        return
+    error = _parses(_neutralised(query), base_iri)
+    if error is None:
+        return
+    # Never run. Which refusal: with GRAPH in place of SERVICE, a query that only erred by
+    # federating parses; one that still fails is malformed (or federates in a shape GRAPH
+    # lacks), and the engine's message says where.
+    as_graph = _SERVICE_AS_GRAPH.sub(lambda m: "GRAPH".ljust(len(m.group())), query)
+    if _SERVICE_LETTERS.search(as_graph) is None and _parses(as_graph, base_iri) is None:
+        raise QueryError(403, _NO_SERVICE)
+    raised = _syntax_error(query, error)
+    if raised.status == 400:
+        raised.message += " (and if it uses SERVICE: " + _NO_SERVICE + ")"
+    raise raised
 
 
 def _parses_as_update(query: str) -> bool:
+    """Whether rdflib reads an update (only to word the refusal; never a security check)."""
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
         parseUpdate(query)
-    except Exception:  # any parser failure means "not an update"
+    except Exception:  # any parser failure (also RecursionError) means "not an update"
         return False
     return True
-
-
-def refuse_federated(query: str) -> None:
-    """Raise QueryError(403) if the query uses SERVICE; see the module docstring for how."""
-    if not _may_mention_service(query):
-        return
-    from rdflib.plugins.sparql.parser import parseQuery
-
-    try:
-        tree = parseQuery(query)
-    except Exception as e:  # rdflib's parser raises several unrelated types
-        if _parses_as_update(query):
-            raise QueryError(403, _READ_ONLY) from None
-        raise QueryError(
-            400, f"malformed query (it mentions SERVICE, so it must parse to be checked): {e}"
-        ) from None
-    if _has_service_pattern(tree):
-        raise QueryError(403, _NO_SERVICE)
 
 
 def _syntax_error(query: str, error: SyntaxError) -> QueryError:
@@ -377,7 +396,7 @@ class _Evaluator:
         self.prefixes = dict(spec.prefixes)
 
     def run(self, job: _Job) -> tuple[Any, ...]:
-        refuse_federated(job.query)
+        refuse_federated(job.query, self.base_iri)
         kwargs: dict[str, Any] = {}
         if job.dataset is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in job.dataset.default_graphs]
@@ -395,6 +414,11 @@ class _Evaluator:
             raise _syntax_error(job.query, e) from None
         except (RuntimeError, ValueError) as e:
             raise QueryError(400, f"the query failed during evaluation: {e}") from None
+        except OSError as e:
+            # The store is in memory: the only I/O a query can attempt is a SERVICE call,
+            # which the check above should have refused. Refuse, and say so in the log.
+            log.warning("a query attempted network I/O past the SERVICE check: %s", e)
+            raise QueryError(403, _NO_SERVICE) from None
 
     def _media(self, form: QueryForm, job: _Job) -> str:
         media = job.formats.for_form(form)
@@ -486,12 +510,70 @@ def _load_store(spec: StoreSpec) -> tuple[ox.Store, dict[str | None, int]]:
     return store, counts
 
 
+#: Per machine: (AUDIT_ARCH_*, socket, connect, io_uring_setup, seccomp) syscall numbers.
+_SECCOMP_ARCH = {
+    "x86_64": (0xC000003E, 41, 42, 425, 317),
+    "aarch64": (0xC00000B7, 198, 203, 425, 277),
+}
+
+
+def _no_sockets_filter() -> bool:
+    """Forbid this process new sockets other than AF_UNIX, any connect() and io_uring.
+
+    Why: unlike a network namespace it needs no privilege (only no_new_privs), so a query
+    worker cannot reach a network even as an ordinary user or in a default container. The
+    worker's one socket to its parent is already connected; pyoxigraph's SERVICE client
+    would need a new one, and gets EACCES (an OSError, answered 403). Linux on x86-64 and
+    ARM64; elsewhere False. Applies to every thread of the process (TSYNC).
+    """
+    numbers = _SECCOMP_ARCH.get(os.uname().machine) if sys.platform.startswith("linux") else None
+    if numbers is None:
+        return False
+    arch, sys_socket, sys_connect, sys_io_uring_setup, sys_seccomp = numbers
+    ld_abs, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 13  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EACCES
+    program = [  # (code, jump if true, jump if false, k); jumps count from the next line
+        (ld_abs, 0, 0, 4),  # 0: the calling convention
+        (jeq, 0, 8, arch),  # 1: another one: deny
+        (ld_abs, 0, 0, 0),  # 2: the system call number
+        (jge, 6, 0, 0x40000000),  # 3: x32 numbers: deny
+        (jeq, 5, 0, sys_io_uring_setup),  # 4
+        (jeq, 4, 0, sys_connect),  # 5
+        (jeq, 0, 2, sys_socket),  # 6: neither: allow
+        (ld_abs, 0, 0, 16),  # 7: socket()'s address family (low half of the first argument)
+        (jeq, 0, 1, 1),  # 8: AF_UNIX: allow, else deny
+        (ret, 0, 0, allow),  # 9
+        (ret, 0, 0, deny),  # 10
+    ]
+
+    class Filter(ctypes.Structure):
+        _fields_ = [
+            ("code", ctypes.c_uint16),
+            ("jt", ctypes.c_uint8),
+            ("jf", ctypes.c_uint8),
+            ("k", ctypes.c_uint32),
+        ]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
+
+    filters = (Filter * len(program))(*(Filter(*line) for line in program))
+    prog = Program(len(program), filters)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        return False
+    # seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
+    return libc.syscall(sys_seccomp, 1, 1, ctypes.byref(prog)) == 0
+
+
 def _enter_network_sandbox() -> bool:
-    """Move this process into a new, empty network namespace (Linux; needs privilege)."""
+    """Cut this process off any network: an empty network namespace where Linux lets us
+    (root or CAP_SYS_ADMIN), and in any case a seccomp filter against new sockets."""
     if not sys.platform.startswith("linux"):
         return False
     libc = ctypes.CDLL(None, use_errno=True)
-    return libc.unshare(_CLONE_NEWNET) == 0
+    namespace = libc.unshare(_CLONE_NEWNET) == 0
+    return _no_sockets_filter() or namespace
 
 
 def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
@@ -663,7 +745,7 @@ class _Pool:
             raise RuntimeError(f"query worker could not load the release: {hello[1]}")
         self.ready_info = (hello[1], hello[2])
         if self.spec.sandbox_network and not hello[2]:
-            log.warning("query worker could not enter a network sandbox; relying on the parser")
+            log.warning("query worker could not fence itself off the network; relying on the check")
         return worker
 
     def _discard(self, worker: _Worker) -> None:
@@ -884,6 +966,7 @@ class QueryService:
             "evaluations": self.stats.evaluations,
             "cache_hits": self.stats.cache_hits,
             "cached_responses": len(self._cache) if self._cache else 0,
+            "network_sandboxed": self.network_sandboxed,
         }
 
     async def start(self) -> None:

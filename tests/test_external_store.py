@@ -32,10 +32,11 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT, RunningServer, free_port, start_server, stop_server
+from lexical_cases import LEXICAL_CASES, Listener
 
 from kg.errors import KgError
 from kg.publish import publish, release_graph_iri
-from kg.remote import check_store, split_credentials
+from kg.remote import check_store, release_triples, split_credentials
 from kg.settings import Settings
 from kg.uris import KG, Uris
 
@@ -535,6 +536,93 @@ def test_an_unreachable_store_is_refused(search_release: Path) -> None:
     run = _serve(search_release, f"http://127.0.0.1:{port}/sparql")
     assert run.returncode == 2, run
     assert "did not answer" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_lexical_cases_reach_no_network(
+    external: RunningServer, store: Store, recorder: Recorder
+) -> None:
+    """SERVICE hidden where two lexers may disagree: neither kg serve nor the store connects."""
+    listener = Listener()
+    try:
+        with httpx.Client(timeout=30) as client:
+            for name, template in LEXICAL_CASES:
+                query = template.format(url=listener.url)
+                r = client.post(external.endpoint, data={"query": query})
+                assert r.status_code < 500, (name, r.status_code, r.text[:300])
+        assert not listener.seen_after(0, wait=1.0), f"{store.kind} or kg serve connected out"
+    finally:
+        listener.close()
+    assert "Traceback" not in external.log()
+
+
+def test_a_bare_cr_after_a_comment_is_refused_before_the_store(
+    external: RunningServer, recorder: Recorder
+) -> None:
+    before = len(recorder.queries)
+    query = "SELECT * WHERE { ?s ?p ?o } #x\r LIMIT 1\n"
+    r = httpx.post(external.endpoint, data={"query": query}, timeout=30)
+    assert r.status_code == 400 and "comment ends" in r.text
+    assert len(recorder.queries) == before
+
+
+class _EstimatingStore(BaseHTTPRequestHandler):
+    """A store that holds the release but refuses every other query as Virtuoso does when
+    its cost estimate is over MaxQueryCostEstimationTime (a 500, before running anything)."""
+
+    triples = 0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+        query = parse_qs(body).get("query", [""])[0]
+        if query == "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }":
+            n = self.triples
+            answer = (
+                '{"head":{"vars":["n"]},"results":{"bindings":[{"n":{"type":"literal",'
+                f'"datatype":"http://www.w3.org/2001/XMLSchema#integer","value":"{n}"}}}}]}}}}'
+            )
+            status, kind = 200, "application/sparql-results+json"
+        else:
+            answer = (
+                "Virtuoso 42000 Error The estimated execution time 241109 (sec) exceeds the "
+                f"limit of 400 (sec).\n\nSPARQL query:\n{query}"
+            )
+            status, kind = 500, "text/plain"
+        data = answer.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_a_store_cost_estimate_refusal_is_the_time_limit(
+    search_release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Virtuoso's estimate is sampled, so the same query is sometimes run (and stopped at the
+    time limit) and sometimes refused at once: both are the time limit, never "unavailable"."""
+    handler = type("Handler", (_EstimatingStore,), {})
+    handler.triples = release_triples(search_release / "register.nt")
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{stub.server_address[1]}/sparql"
+    args = ["--workers", "1", "--http-workers", "1", "--time-limit", TIME_LIMIT]
+    server = start_server(
+        search_release,
+        tmp_path_factory.mktemp("estimating"),
+        [*args, "--sparql-endpoint", endpoint],
+    )
+    try:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        r = ask(server, query, "application/sparql-results+json")
+        assert r.status_code == 503, r.text
+        assert "time limit" in r.text and "unavailable" not in r.text
+    finally:
+        stop_server(server)
+        stub.shutdown()
+        stub.server_close()
 
 
 def test_time_limit_applies_to_the_store(external: RunningServer) -> None:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from conftest import FIXTURE_RELEASE, RunningServer
 from hostile_support import raw_request
+from lexical_cases import LEXICAL_CASES
 
 pytestmark = pytest.mark.slow
 
@@ -299,6 +300,12 @@ def hand_picked(port: int) -> list[Attempt]:
     for text in SERVICE_VARIABLE:
         out.append(bad("SERVICE", text.replace("{port}", str(port)), 400, 403))
         out.append(bad("SERVICE", text.replace("{port}", str(port)), 400, 403, via="POST-form"))
+    url = f"http://127.0.0.1:{port}/sparql"
+    for _, template in LEXICAL_CASES:  # texts two lexers could read differently
+        text = template.format(url=url)
+        allowed = FOUR_XX | frozenset(range(200, 300))
+        out.append(Attempt("SERVICE: lexical", query=text, allowed=allowed))
+        out.append(Attempt("SERVICE: lexical", "POST", params=(("query", text),), allowed=allowed))
     for text in RUNAWAY:
         out.append(Attempt("runaway", query=text, allowed=frozenset({422, 503})))
     for text in EXPENSIVE:

@@ -102,6 +102,13 @@ def main(argv: list[str] | None = None) -> None:
         "as Digest or Basic authentication",
     )
     p.add_argument("--sparql-graph", metavar="IRI", help="the release's graph in that store")
+    p.add_argument(
+        "--no-network-sandbox",
+        dest="sandbox_network",
+        action="store_false",
+        help="keep query workers in the host's network namespace (for tests of the SERVICE "
+        "check alone; the check still refuses SERVICE)",
+    )
     a = p.parse_args(argv)
     try:
         _serve_args(a)
@@ -125,6 +132,7 @@ def _serve_args(a: argparse.Namespace) -> None:
         named_graphs=dict(a.named_graph),
         sparql_endpoint=a.sparql_endpoint,
         sparql_graph=a.sparql_graph,
+        sandbox_network=a.sandbox_network,
     )
 
 
