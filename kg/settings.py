@@ -97,8 +97,8 @@ class Settings:
     #: before anything is read, and a body that grows past it while streaming too.
     max_body_bytes: int = 4 * 1024 * 1024
     #: Largest request head (request line and header fields together) in bytes; more is 431.
-    #: A GET query at the size cap fits, percent-encoded.
-    max_header_bytes: int = 256 * 1024
+    #: The request line alone may be at most 64 KiB (more is 414): longer queries go by POST.
+    max_header_bytes: int = 128 * 1024
     #: Most header fields in one request; more is 431.
     max_header_count: int = 100
     #: Seconds a client has to send a complete request head (from connecting, or from the
@@ -167,7 +167,7 @@ LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("--page-workers", "page_workers", int, "query workers kept for pages, beside --workers "
      "(default 1)"),
     ("--max-body-bytes", "max_body_bytes", int, "largest request body (default 4 MiB)"),
-    ("--max-header-bytes", "max_header_bytes", int, "largest request head (default 256 KiB)"),
+    ("--max-header-bytes", "max_header_bytes", int, "largest request head (default 128 KiB)"),
     ("--max-header-count", "max_header_count", int, "most header fields (default 100)"),
     ("--header-timeout", "header_timeout", float, "seconds to send a request head "
      "(default 10)"),

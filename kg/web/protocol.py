@@ -8,7 +8,8 @@ byte at a time (slowloris), holds a connection for as long as it likes. Here:
 - the request head (request line and header fields) may be at most ``max_header_bytes``,
   counted on the bytes as they arrive, so a 200 MB header is refused after its first
   ``max_header_bytes`` without ever being buffered; more than ``max_header_count`` fields is
-  refused too. Both answer 431 and close;
+  refused too. Both answer 431 and close; a request target longer than httptools can parse
+  (64 KiB) is 414 rather than its generic 400;
 - a head must be complete ``header_timeout`` seconds after the connection opened (first
   request) or after its first byte arrived (later requests on a kept-alive connection); else
   the connection is closed with 408.
@@ -35,12 +36,20 @@ LINGER_SECONDS = 2.0
 class HeadLimits:
     """What one request head may be: plain values, so uvicorn can pickle them to workers."""
 
-    max_header_bytes: int = 256 * 1024
+    max_header_bytes: int = 128 * 1024
     max_header_count: int = 100
     header_timeout: float = 10.0
 
 
+#: Longest request target httptools can parse (``parse_url``); longer is 414.
+MAX_URL_BYTES = 65535
+
+
 class _TooManyHeaders(Exception):
+    pass
+
+
+class _UrlTooLong(Exception):
     pass
 
 
@@ -91,6 +100,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         except httptools.HttpParserCallbackError as e:
             if isinstance(e.__context__, _TooManyHeaders):
                 self._refuse(431, f"more than {self.limits.max_header_count} header fields")
+            elif isinstance(e.__context__, _UrlTooLong):
+                self._refuse(
+                    414,
+                    f"the request target is longer than {MAX_URL_BYTES} bytes; send long "
+                    "queries in the body of a POST",
+                )
             else:
                 self._refuse(400, "invalid HTTP request")
             return False
@@ -112,6 +127,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_count = 0
         if self._head_timer is None:  # a later request on a kept-alive connection
             self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        if len(self.url) + len(url) > MAX_URL_BYTES:
+            raise _UrlTooLong
+        super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
