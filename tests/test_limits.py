@@ -376,3 +376,17 @@ def test_a_trusted_proxy_names_the_client(public: RunningServer) -> None:
         assert ask("192.0.2.2") == 200
         assert ask("2001:db8::1") == 200
         assert [ask("2001:db8::2") for _ in range(3)] == [200, 200, 429]  # the same /64
+
+
+def test_the_rate_limiter_keeps_a_bounded_number_of_clients() -> None:
+    """Many addresses never grow it past its bound; a forgotten client starts again full."""
+    from kg.web.limits import TokenBuckets
+
+    buckets = TokenBuckets(rate=1.0, burst=2, max_clients=100)
+    for i in range(10_000):
+        buckets.take(f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", now=0.0)
+    assert len(buckets) == 100
+    assert [buckets.take("192.0.2.9", now=0.0) for _ in range(3)] == [0.0, 0.0, 1.0]
+    assert buckets.take("192.0.2.9", now=0.5) == 0.5  # half a token refilled meanwhile
+    assert buckets.key("2001:db8::1") == buckets.key("2001:db8::ffff") == "2001:db8::/64"
+    assert buckets.key("::ffff:192.0.2.1") == "192.0.2.1"
