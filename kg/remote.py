@@ -365,6 +365,7 @@ class RemoteQueryService:
         self._slots = asyncio.Semaphore(concurrency + page_connections)
         self._shared_slots = asyncio.Semaphore(concurrency)
         self.page_connections = page_connections
+        self._shared_in_flight = 0
         self._in_flight = 0
         self._client: httpx.AsyncClient | None = None
         self._counts: dict[str | None, int] = {}
@@ -410,7 +411,7 @@ class RemoteQueryService:
             "store": "external",
             "workers": self.concurrency,
             # free connections to the store for any query, and those kept for pages
-            "idle_workers": max(0, min(self.concurrency, self._shared_slots._value)),
+            "idle_workers": max(0, self.concurrency - self._shared_in_flight),
             "page_workers": self.page_connections,
             "worker_restarts": self.preflight.health()["worker_restarts"],
             "evaluations": self.stats.evaluations,
@@ -541,6 +542,7 @@ class RemoteQueryService:
                 503, f"all {self.concurrency} connections to the store are busy; try again shortly"
             ) from None
         self._in_flight += 1
+        self._shared_in_flight += 0 if shared is None else 1
         try:
             async with asyncio.timeout(limit):
                 return await self._post(query, form)
@@ -548,6 +550,7 @@ class RemoteQueryService:
             raise QueryError(503, _TIME_LIMIT.format(limit)) from None
         finally:
             self._in_flight -= 1
+            self._shared_in_flight -= 0 if shared is None else 1
             self._slots.release()
             if shared is not None:
                 shared.release()

@@ -64,7 +64,11 @@ class BodyLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value.strip()
-                if not declared.isdigit() or int(declared) > self.max_bytes:
+                if not declared.isdigit():
+                    response = _refusal(400, "Content-Length must be a number of bytes")
+                    await response(scope, receive, send)
+                    return
+                if int(declared) > self.max_bytes:
                     await self._response()(scope, receive, send)
                     return
         received = 0
