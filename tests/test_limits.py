@@ -26,6 +26,7 @@ from conftest import RunningServer
 #: Short timeouts for the server that tests them (seconds).
 HEADER_TIMEOUT = 1.0
 KEEP_ALIVE_TIMEOUT = 1.0
+BODY_TIMEOUT = 1.0
 #: How much later than its timeout a connection may close and still pass.
 SLACK = 2.0
 PUBLIC_URL = "https://reg1042.example.test"
@@ -36,6 +37,7 @@ def quick(launch: Callable[..., RunningServer], fixture_release: Path) -> Runnin
     """Short head and keep-alive timeouts, and a small /sparql rate with untrusted proxies."""
     args = ["--workers", "1", "--http-workers", "1", "--header-timeout", str(HEADER_TIMEOUT)]
     args += ["--keep-alive-timeout", str(KEEP_ALIVE_TIMEOUT), "--sparql-rate", "0.5"]
+    args += ["--body-timeout", str(BODY_TIMEOUT)]
     args += ["--sparql-burst", "3"]
     return launch(fixture_release, args)
 
@@ -128,6 +130,40 @@ def test_a_streamed_body_over_the_limit_is_refused_while_it_streams(server: Runn
         data, sent = answer_while_sending(sock, endless, 30)
     assert _status(data) == 413, data[:300]
     assert sent < 64 * 1024 * 1024, f"{sent} bytes were taken before the refusal"
+
+
+def test_a_body_that_drips_is_refused_at_the_body_timeout(quick: RunningServer) -> None:
+    """A slow POST: the head is quick, then a byte of body every 0.3 s."""
+    with socket.create_connection(_address(quick), timeout=10) as sock:
+        sock.sendall(
+            b"POST /reconcile HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+            b"urlencoded\r\nContent-Length: 1000\r\n\r\nqueries="
+        )
+        data, _ = answer_while_sending(sock, (time.sleep(0.3) or b"x" for _ in range(100)), 30)
+    assert _status(data) == 408, data[:300]
+
+
+def test_a_body_nobody_reads_cannot_hold_the_connection(quick: RunningServer) -> None:
+    """A page answers without reading the body; dripping the rest of it afterwards does not
+    keep the connection open past the keep-alive timeout."""
+    with socket.create_connection(_address(quick), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        time.sleep(0.2)
+        assert _status(sock.recv(65536)) == 200
+        started = time.monotonic()
+        closed = False
+        while not closed and time.monotonic() - started < KEEP_ALIVE_TIMEOUT + SLACK:
+            try:
+                sock.sendall(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            if select.select([sock], [], [], 0.3)[0]:
+                try:
+                    closed = sock.recv(1) == b""
+                except ConnectionResetError:
+                    closed = True
+    assert closed, "dripping an unread body kept the connection open"
 
 
 # ---------------------------------------------------------------------------- heads

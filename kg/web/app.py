@@ -64,7 +64,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
     # Innermost first: the last one added sees the request first.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     if settings.sparql_rate > 0:
         app.add_middleware(SparqlRateLimit, rate=settings.sparql_rate, burst=settings.sparql_burst)
     app.add_middleware(PublicOrigin, public_url=settings.public_url)

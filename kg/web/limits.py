@@ -2,7 +2,8 @@
 
 - ``BodyLimit``: every route refuses a body over ``max_body_bytes`` with 413: from the
   Content-Length before reading anything, and again while the body streams in (chunked or
-  lying about its length), so no handler ever buffers more than the limit.
+  lying about its length), so no handler ever buffers more than the limit; a body that
+  arrives too slowly is 408.
 - ``PublicOrigin``: the server never builds a URL from the client's Host header. The scope's
   scheme and Host are replaced by the configured public origin (or, without one, by the
   address the connection came in on), so the service description, the reconciliation
@@ -17,6 +18,7 @@ costs nothing measurable on the cached SPARQL answers.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 import time
@@ -38,18 +40,33 @@ def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -
     )
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyRefused(Exception):
+    """The body broke a limit; `response` says which."""
+
+    def __init__(self, response: PlainTextResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+#: Bytes of body that earn one more second of `body_timeout` (a slow link may send a large
+#: body slowly, but must keep sending).
+BYTES_PER_EXTRA_SECOND = 64 * 1024
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` (413, then close), on every route."""
+    """Refuse request bodies over `max_bytes` (413) or too slow to arrive (408), then close.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Slow: the body must be complete `timeout` seconds after the head, plus a second per
+    BYTES_PER_EXTRA_SECOND received, so a client that drips a body holds its connection for
+    a bounded time (a slow POST is slowloris after the head).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
-    def _response(self) -> PlainTextResponse:
+    def _too_large(self) -> PlainTextResponse:
         # Connection: close, so the server does not go on reading the rest of the body
         return _refusal(
             413,
@@ -69,37 +86,57 @@ class BodyLimit:
                     await response(scope, receive, send)
                     return
                 if int(declared) > self.max_bytes:
-                    await self._response()(scope, receive, send)
+                    await self._too_large()(scope, receive, send)
                     return
+        began = time.monotonic()
         received = 0
-        exceeded = False
+        complete = False
+        refused: _BodyRefused | None = None
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
+            nonlocal received, complete, refused
+            if complete:
+                return await receive()  # e.g. waiting for a disconnect while streaming
+            deadline = began + self.timeout + received / BYTES_PER_EXTRA_SECOND
+            try:
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    message = await receive()
+            except TimeoutError:
+                refused = _BodyRefused(
+                    _refusal(
+                        408,
+                        "the request body did not arrive in time (the limit is "
+                        f"{self.timeout:g} s plus 1 s per {BYTES_PER_EXTRA_SECOND} bytes)",
+                        {"Connection": "close"},
+                    )
+                )
+                raise refused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_bytes:
-                    exceeded = True
-                    raise _BodyTooLarge
+                    refused = _BodyRefused(self._too_large())
+                    raise refused
+            else:
+                complete = True
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            if exceeded and not started:
-                return  # whatever the handler made of the error, the client gets the 413
+            if refused is not None and not started:
+                return  # whatever the handler made of the error, the client gets the refusal
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except _BodyRefused:
             if started:
                 raise
-        if exceeded and not started:
-            await self._response()(scope, receive, send)
+        if refused is not None and not started:
+            await refused.response(scope, receive, send)
 
 
 def _netloc(server: tuple[str, int | None] | None, scheme: str) -> str:

@@ -78,7 +78,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # lingering: read and drop
-        self._unset_keepalive_if_required()
+        if self._in_head:
+            # a new request: the idle timer stops. Not for the rest of a body nobody read
+            # after its answer went out, which may not keep the connection open forever.
+            self._unset_keepalive_if_required()
         while data:
             if self._in_head:
                 room = self.limits.max_header_bytes - self._head_bytes
