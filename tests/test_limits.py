@@ -9,6 +9,7 @@ server ended the connection. Every wait has a bound, so a regression fails inste
 
 from __future__ import annotations
 
+import itertools
 import select
 import socket
 import threading
@@ -186,6 +187,20 @@ def test_oversized_heads_are_refused_with_431(server: RunningServer, head: bytes
         data, _ = answer_while_sending(sock, pieces, 30)
     assert _status(data) == 431, data[:300]
     assert b"connection: close" in data.lower()
+
+
+def test_huge_trailer_fields_are_refused(server: RunningServer) -> None:
+    """Trailer fields after a chunked body are header fields too, bounded the same way: the
+    server stops reading long before 64 MB of one trailer field have gone out."""
+    head = b"POST /reconcile HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    pieces = itertools.chain(
+        [head + b"1\r\na\r\n0\r\nX-Trailer: "], itertools.repeat(b"t" * 65536, 1024)
+    )
+    with socket.create_connection(_address(server), timeout=10) as sock:
+        data, sent = answer_while_sending(sock, pieces, 30)
+    assert data == b"" or 400 <= _status(data) < 500, data[:300]
+    assert sent < 32 * 1024 * 1024, f"{sent} bytes of trailer were taken"
+    assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
 
 
 def test_a_request_target_over_64_kib_is_414(server: RunningServer) -> None:

@@ -9,7 +9,9 @@ byte at a time (slowloris), holds a connection for as long as it likes. Here:
   counted on the bytes as they arrive, so a 200 MB header is refused after its first
   ``max_header_bytes`` without ever being buffered; more than ``max_header_count`` fields is
   refused too. Both answer 431 and close; a request target longer than httptools can parse
-  (64 KiB) is 414 rather than its generic 400;
+  (64 KiB) is 414 rather than its generic 400. What follows the head and is not body (chunk
+  sizes and extensions, trailer fields, which httptools would buffer whole) has the same
+  byte limit;
 - a head must be complete ``header_timeout`` seconds after the connection opened (first
   request) or after its first byte arrived (later requests on a kept-alive connection); else
   the connection is closed with 408.
@@ -61,6 +63,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.limits = limits or HeadLimits()
         self._in_head = True  # waiting for (the rest of) a request head
         self._head_bytes = 0
+        self._framing_bytes = 0  # after the head: bytes fed that were not body
         self._header_count = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._refused = False
@@ -93,7 +96,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._head_bytes += len(piece)
             else:
                 piece, data = data, b""
+                self._framing_bytes += len(piece)  # on_body takes the body's share back
             if not self._feed(piece):
+                return
+            if self._framing_bytes > self.limits.max_header_bytes:
+                self._refuse(
+                    431,
+                    "chunk framing and trailer fields are larger than the limit of "
+                    f"{self.limits.max_header_bytes} bytes",
+                )
                 return
 
     def _feed(self, data: bytes) -> bool:
@@ -144,8 +155,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._framing_bytes = 0
         self._disarm_head_timer()
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._framing_bytes -= len(body)
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
