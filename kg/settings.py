@@ -107,6 +107,9 @@ class Settings:
     #: Seconds a request body may take after its head, plus one per 64 KiB received; a
     #: slower body is 408 and the connection is closed.
     body_timeout: float = 10.0
+    #: Seconds a client may leave its answer unread (the send buffer full) before the
+    #: connection is dropped (slow read).
+    send_timeout: float = 30.0
     #: Seconds an idle kept-alive connection stays open between requests.
     keep_alive_timeout: float = 15.0
     #: Open connections per HTTP worker process; past it new requests get 503.
@@ -136,8 +139,9 @@ class Settings:
         positive = ("max_body_bytes", "max_header_bytes", "max_header_count", "max_connections")
         if any(getattr(self, name) < 1 for name in positive):
             raise ValueError(f"{', '.join(positive)} must be at least 1")
-        if min(self.header_timeout, self.body_timeout, self.keep_alive_timeout) <= 0:
-            raise ValueError("header_timeout, body_timeout and keep_alive_timeout must be positive")
+        timeouts = ("header_timeout", "body_timeout", "send_timeout", "keep_alive_timeout")
+        if any(getattr(self, name) <= 0 for name in timeouts):
+            raise ValueError(f"{', '.join(timeouts)} must be positive")
         if self.sparql_rate < 0 or self.sparql_burst < 1:
             raise ValueError("sparql_rate must be 0 (no limit) or more, sparql_burst at least 1")
 
@@ -176,6 +180,8 @@ LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
      "(default 10)"),
     ("--body-timeout", "body_timeout", float, "seconds a request body may take, plus one "
      "per 64 KiB (default 10)"),
+    ("--send-timeout", "send_timeout", float, "seconds a client may leave its answer unread "
+     "(default 30)"),
     ("--keep-alive-timeout", "keep_alive_timeout", float, "seconds an idle connection stays "
      "open (default 15)"),
     ("--max-connections", "max_connections", int, "open connections per HTTP worker before "

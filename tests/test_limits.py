@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -28,6 +28,7 @@ from conftest import RunningServer
 HEADER_TIMEOUT = 1.0
 KEEP_ALIVE_TIMEOUT = 1.0
 BODY_TIMEOUT = 1.0
+SEND_TIMEOUT = 1.0
 #: How much later than its timeout a connection may close and still pass.
 SLACK = 2.0
 PUBLIC_URL = "https://reg1042.example.test"
@@ -38,7 +39,7 @@ def quick(launch: Callable[..., RunningServer], fixture_release: Path) -> Runnin
     """Short head and keep-alive timeouts, and a small /sparql rate with untrusted proxies."""
     args = ["--workers", "1", "--http-workers", "1", "--header-timeout", str(HEADER_TIMEOUT)]
     args += ["--keep-alive-timeout", str(KEEP_ALIVE_TIMEOUT), "--sparql-rate", "0.5"]
-    args += ["--body-timeout", str(BODY_TIMEOUT)]
+    args += ["--body-timeout", str(BODY_TIMEOUT), "--send-timeout", str(SEND_TIMEOUT)]
     args += ["--sparql-burst", "3"]
     return launch(fixture_release, args)
 
@@ -292,6 +293,29 @@ def test_an_idle_kept_alive_connection_is_closed(quick: RunningServer) -> None:
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
         data, took = read_until_closed(sock, HEADER_TIMEOUT + SLACK)
     assert _status(data) == 408, data[:200]
+
+
+def test_a_client_that_stops_reading_is_cut_off(quick: RunningServer) -> None:
+    """A slow read: the client asks for about 10 MB and reads none of it. The server drops
+    the connection after the send timeout instead of holding the answer for it."""
+    query = 'SELECT ?s (CONCAT(STR(?o), "' + "w" * 1000 + '") AS ?x) WHERE { ?s ?p ?o } LIMIT 9000'
+    target = "/sparql?" + urlencode({"query": query, "format": "xml"})
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(10)
+    with sock:
+        sock.connect(_address(quick))
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode("ascii"))
+        time.sleep(SEND_TIMEOUT + SLACK + 1)  # the answer is written and nobody reads it
+        received = 0
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+    assert received < 9000 * 1000, f"all {received} bytes came: the server waited for us"
+    assert httpx.get(f"{quick.base_url}/healthz", timeout=5).status_code == 200
 
 
 # ---------------------------------------------------------------------------- Host

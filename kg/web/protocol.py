@@ -14,7 +14,9 @@ byte at a time (slowloris), holds a connection for as long as it likes. Here:
   byte limit;
 - a head must be complete ``header_timeout`` seconds after the connection opened (first
   request) or after its first byte arrived (later requests on a kept-alive connection); else
-  the connection is closed with 408.
+  the connection is closed with 408;
+- a client that stops reading its answer (the send buffer stays full, a "slow read") is cut
+  off after ``send_timeout`` seconds without progress.
 
 Refusing while the client still sends would reset the connection before it reads the answer,
 so after a refusal the rest of the input is read and dropped for at most ``LINGER_SECONDS``
@@ -35,12 +37,13 @@ LINGER_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
-class HeadLimits:
+class ConnectionLimits:
     """What one request head may be: plain values, so uvicorn can pickle them to workers."""
 
     max_header_bytes: int = 128 * 1024
     max_header_count: int = 100
     header_timeout: float = 10.0
+    send_timeout: float = 30.0
 
 
 #: Longest request target httptools can parse (``parse_url``); longer is 414.
@@ -58,14 +61,15 @@ class _UrlTooLong(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """HttpToolsProtocol that refuses oversized heads and closes slow ones (see module doc)."""
 
-    def __init__(self, *args: Any, limits: HeadLimits | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limits = limits or HeadLimits()
+        self.limits = limits or ConnectionLimits()
         self._in_head = True  # waiting for (the rest of) a request head
         self._head_bytes = 0
         self._framing_bytes = 0  # after the head: bytes fed that were not body
         self._header_count = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._send_timer: asyncio.TimerHandle | None = None
         self._refused = False
 
     # -------------------------------------------------------------- connection
@@ -76,6 +80,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -167,6 +174,24 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._in_head = True  # what comes next is the head of another request
         self._head_bytes = 0
+
+    # -------------------------------------------------------------- slow readers
+
+    def pause_writing(self) -> None:
+        """The client reads slower than we write: it gets `send_timeout` s to catch up."""
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.limits.send_timeout, self._send_stuck)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+
+    def _send_stuck(self) -> None:
+        self._send_timer = None
+        self.transport.abort()  # close() would wait for the client to read the buffer
 
     # -------------------------------------------------------------- timers and refusals
 

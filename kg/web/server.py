@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from kg.errors import KgError
 from kg.settings import ENV_VAR, Settings, add_limit_options, limit_settings
 from kg.web.app import check_release, create_app
-from kg.web.protocol import GuardedHttpToolsProtocol, HeadLimits
+from kg.web.protocol import ConnectionLimits, GuardedHttpToolsProtocol
 
 
 def _fastest(module: str, fallback: str) -> str:
@@ -30,12 +30,13 @@ def _fastest(module: str, fallback: str) -> str:
 
 
 def http_protocol(settings: Settings) -> Any:
-    """uvicorn's httptools protocol with the head limits and header timeout of `settings`
+    """uvicorn's httptools protocol with the connection limits and timeouts of `settings`
     (kg.web.protocol); a partial of a module-level class, so it pickles to worker processes."""
-    limits = HeadLimits(
+    limits = ConnectionLimits(
         max_header_bytes=settings.max_header_bytes,
         max_header_count=settings.max_header_count,
         header_timeout=settings.header_timeout,
+        send_timeout=settings.send_timeout,
     )
     return functools.partial(GuardedHttpToolsProtocol, limits=limits)
 
