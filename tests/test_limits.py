@@ -342,6 +342,14 @@ def test_the_host_header_is_never_reflected(server: RunningServer, http: httpx.C
     assert redirect.headers["location"] == f"{own}/downloads/"
     for r in (described, manifest, preview, redirect):
         assert "evil.example" not in r.text and "evil.example" not in str(r.headers)
+    # nor the host of an absolute-form request target
+    with socket.create_connection(_address(server), timeout=10) as sock:
+        sock.sendall(
+            b"GET http://evil.example/downloads HTTP/1.1\r\nHost: evil.example\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        data, _ = read_until_closed(sock, 10)
+    assert _status(data) in (301, 307, 308) and b"evil.example" not in data, data[:300]
 
 
 def test_with_a_public_url_links_name_it_and_other_hosts_are_refused(
