@@ -38,7 +38,7 @@ LINGER_SECONDS = 2.0
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
-    """What one request head may be: plain values, so uvicorn can pickle them to workers."""
+    """Bounds on one connection: plain values, so uvicorn can pickle them to workers."""
 
     max_header_bytes: int = 128 * 1024
     max_header_count: int = 100
