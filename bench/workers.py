@@ -47,6 +47,8 @@ def start(release: Path, http_workers: int, workers: int) -> tuple[subprocess.Po
             str(http_workers),
             "--workers",
             str(workers),
+            "--sparql-rate",  # one loopback client: no per-client rate limit
+            "0",
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from kg.errors import KgError
+from kg.settings import add_limit_options
 from kg.uris import Uris, base_from_env
 
 
@@ -40,6 +41,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from kg.build import DATA_DIR, build, release_is_current
+    from kg.settings import limit_settings
     from kg.web.server import serve
 
     out = Path(args.out)
@@ -51,6 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = {"base_iri": uris.base, "sparql_endpoint": args.sparql_endpoint}
     options["sandbox_network"] = args.sandbox_network
     options |= {k: v for k in ("http_workers", "workers", "time_limit") if (v := getattr(args, k))}
+    options |= limit_settings(args)
     serve(out.resolve(), host=args.host, port=args.port, **options)
     return 0
 
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="keep query workers in the host's network namespace (the SERVICE check still applies)",
     )
+    add_limit_options(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

@@ -360,6 +360,7 @@ class RemoteQueryService:
         cache_bytes: int = 64 * 1024 * 1024,
         max_body_bytes: int = 256 * 1024 * 1024,
         start_method: str | None = None,
+        page_connections: int = 0,
     ) -> None:
         self.spec = spec
         self.endpoint, self._auth = split_credentials(endpoint)
@@ -390,7 +391,12 @@ class RemoteQueryService:
             start_method=start_method,
         )
         self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
-        self._slots = asyncio.Semaphore(concurrency)
+        # pages' queries may use every connection; others at most `concurrency` of them, so
+        # `page_connections` stay free for pages whatever /sparql asks
+        self._slots = asyncio.Semaphore(concurrency + page_connections)
+        self._shared_slots = asyncio.Semaphore(concurrency)
+        self.page_connections = page_connections
+        self._shared_in_flight = 0
         self._in_flight = 0
         self._client: httpx.AsyncClient | None = None
         self._counts: dict[str | None, int] = {}
@@ -414,6 +420,7 @@ class RemoteQueryService:
             time_limit=settings.time_limit,
             query_size_cap=settings.query_size_cap,
             cache_bytes=settings.cache_bytes,
+            page_connections=settings.page_workers,
         )
 
     # -------------------------------------------------------------- QueryService's surface
@@ -434,7 +441,9 @@ class RemoteQueryService:
         return {
             "store": "external",
             "workers": self.concurrency,
-            "idle_workers": self.concurrency - self._in_flight,  # free connections to the store
+            # free connections to the store for any query, and those kept for pages
+            "idle_workers": max(0, self.concurrency - self._shared_in_flight),
+            "page_workers": self.page_connections,
             "worker_restarts": self.preflight.health()["worker_restarts"],
             "evaluations": self.stats.evaluations,
             "cache_hits": self.stats.cache_hits,
@@ -446,7 +455,10 @@ class RemoteQueryService:
         self._client = httpx.AsyncClient(
             auth=self._auth,
             timeout=httpx.Timeout(60.0, connect=min(5.0, self.time_limit)),  # asyncio bounds it
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=8),
+            limits=httpx.Limits(
+                max_connections=self.concurrency + self.page_connections,
+                max_keepalive_connections=8,
+            ),
             follow_redirects=False,
             trust_env=False,
         )
@@ -485,8 +497,11 @@ class RemoteQueryService:
         dataset: Dataset | None = None,
         formats: Formats = DEFAULT_FORMATS,
         bindings: Mapping[str, Term] | None = None,
+        priority: bool = False,
     ) -> QueryResult:
-        """Check `query` as the embedded store would, then have the external store answer it."""
+        """Check `query` as the embedded store would, then have the external store answer it.
+
+        `priority` (pages) may use the connections kept for pages, as in kg.store."""
         text = query.strip()
         check_query_size(text, self.query_size_cap)
         if not text:
@@ -511,9 +526,11 @@ class RemoteQueryService:
             # names graphs that do not exist there: an empty dataset. The preflight's empty
             # store gives exactly that answer, and the shared store's other graphs stay unread.
             return await self.preflight.execute(
-                plain, dataset=dataset, formats=formats, bindings=bindings
+                plain, dataset=dataset, formats=formats, bindings=bindings, priority=priority
             )
-        checked = await self.preflight.execute(plain, formats=_PREFLIGHT_FORMATS, bindings=bindings)
+        checked = await self.preflight.execute(
+            plain, formats=_PREFLIGHT_FORMATS, bindings=bindings, priority=priority
+        )
         form = checked.form
         media = formats.for_form(form)
         if media is None:  # the preflight asked for every form, so ask again for the 406
@@ -530,8 +547,8 @@ class RemoteQueryService:
         sent = bind_values(without_graph_patterns(plain), bindings or {})
         if sent != plain and _SERVICE_LETTERS.search(sent):
             # the rewrite is this module's own lexing: the engine checks its result too
-            await self.preflight.execute(sent, formats=_PREFLIGHT_FORMATS)
-        body, content_type = await self._ask_store(sent, form)
+            await self.preflight.execute(sent, formats=_PREFLIGHT_FORMATS, priority=priority)
+        body, content_type = await self._ask_store(sent, form, priority=priority)
         self.stats.evaluations += 1
         payload, rows = await asyncio.to_thread(
             _reserialise, body, content_type, form, media, self.row_cap, self.spec.prefixes
@@ -544,17 +561,26 @@ class RemoteQueryService:
     # -------------------------------------------------------------- talking to the store
 
     async def _ask_store(
-        self, query: str, form: QueryForm, limit: float | None = None
+        self, query: str, form: QueryForm, limit: float | None = None, priority: bool = False
     ) -> tuple[bytes, str]:
         limit = limit or self.time_limit
+        shared = None if priority else self._shared_slots
         try:
             async with asyncio.timeout(limit):
-                await self._slots.acquire()
+                if shared is not None:
+                    await shared.acquire()
+                try:
+                    await self._slots.acquire()
+                except BaseException:
+                    if shared is not None:
+                        shared.release()
+                    raise
         except TimeoutError:
             raise QueryError(
                 503, f"all {self.concurrency} connections to the store are busy; try again shortly"
             ) from None
         self._in_flight += 1
+        self._shared_in_flight += 0 if shared is None else 1
         try:
             async with asyncio.timeout(limit):
                 return await self._post(query, form)
@@ -562,7 +588,10 @@ class RemoteQueryService:
             raise QueryError(503, _TIME_LIMIT.format(limit)) from None
         finally:
             self._in_flight -= 1
+            self._shared_in_flight -= 0 if shared is None else 1
             self._slots.release()
+            if shared is not None:
+                shared.release()
 
     async def _post(self, query: str, form: QueryForm) -> tuple[bytes, str]:
         assert self._client is not None, "start() the service first"

@@ -694,18 +694,31 @@ class _Worker:
 
 
 class _Pool:
-    """N workers; a job waits for an idle one, runs under the time limit, or kills it."""
+    """N workers; a job waits for an idle one, runs under the time limit, or kills it.
+
+    Why two kinds of jobs: pages must not wait behind /sparql. A priority job (a page's
+    query) is handed the next free worker before any other job, and other jobs hold at most
+    `shared` workers at once, so `size - shared` workers are always there for pages.
+    """
 
     def __init__(
-        self, spec: StoreSpec, size: int, time_limit: float, start_method: str | None
+        self,
+        spec: StoreSpec,
+        size: int,
+        time_limit: float,
+        start_method: str | None,
+        shared: int | None = None,
     ) -> None:
         self.spec = spec
         self.size = size
+        self.shared = min(size, shared or size)
+        self._busy_shared = 0
         self.time_limit = time_limit
         self.start_timeout = 300.0
         self._ctx = _mp_context(start_method)
         self._idle: list[_Worker] = []
-        self._waiters: deque[asyncio.Future[_Worker]] = deque()
+        self._waiters: deque[asyncio.Future[_Worker]] = deque()  # priority jobs
+        self._shared_waiters: deque[asyncio.Future[_Worker]] = deque()
         self._all: set[_Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -715,6 +728,11 @@ class _Pool:
     @property
     def idle(self) -> int:
         return len(self._idle)
+
+    @property
+    def idle_shared(self) -> int:
+        """Workers a job without priority could have now."""
+        return min(len(self._idle), self.shared - self._busy_shared)
 
     async def start(self) -> None:
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
@@ -755,34 +773,58 @@ class _Pool:
         loop.run_in_executor(None, worker.process.join, 5.0)  # reap it off the event loop
 
     def _release(self, worker: _Worker) -> None:
+        self._idle.append(worker)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand idle workers to waiting jobs: priority jobs first, others within `shared`."""
+        while self._idle:
+            fut = self._next_waiter()
+            if fut is None:
+                return
+            fut.set_result(self._idle.pop())
+
+    def _next_waiter(self) -> asyncio.Future[_Worker] | None:
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
-                fut.set_result(worker)
-                return
-        self._idle.append(worker)
+                return fut
+        while self._shared_waiters and self._busy_shared < self.shared:
+            fut = self._shared_waiters.popleft()
+            if not fut.done():
+                self._busy_shared += 1
+                return fut
+        return None
 
-    async def _acquire(self) -> _Worker:
-        if self._idle:
+    async def _acquire(self, priority: bool) -> _Worker:
+        if priority and self._idle:
+            return self._idle.pop()
+        if not priority and self._idle and self._busy_shared < self.shared:
+            self._busy_shared += 1
             return self._idle.pop()
         fut: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
+        queue = self._waiters if priority else self._shared_waiters
+        queue.append(fut)
         try:
             async with asyncio.timeout(self.time_limit):
                 return await fut
         except TimeoutError:
             if fut.done() and not fut.cancelled():
                 return fut.result()  # handed over just as time ran out: use it
-            raise QueryError(
-                503, f"all {self.size} query workers are busy; try again shortly"
-            ) from None
+            held = self.size if priority else self.shared
+            raise QueryError(503, f"all {held} query workers are busy; try again shortly") from None
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled():
+                self._finished(priority)
                 self._release(fut.result())
             raise
         finally:
             with contextlib.suppress(ValueError):
-                self._waiters.remove(fut)
+                queue.remove(fut)
+
+    def _finished(self, priority: bool) -> None:
+        if not priority:
+            self._busy_shared -= 1
 
     def _replace(self, worker: _Worker) -> None:
         self._discard(worker)
@@ -809,36 +851,39 @@ class _Pool:
                 self._release(worker)
             return
 
-    async def run(self, payload: bytes) -> Any:
+    async def run(self, payload: bytes, priority: bool = False) -> Any:
         if self._closed:
             raise QueryError(503, "the query service is shutting down")
-        worker = await self._acquire()
+        worker = await self._acquire(priority)
+        healthy = False
         try:
             async with asyncio.timeout(self.time_limit):
                 reply = await worker.call(payload)
+            healthy = True
         except TimeoutError:
-            self._replace(worker)
             raise QueryError(
                 503,
                 f"the query ran longer than the time limit of {self.time_limit:g} s and was "
                 "stopped",
             ) from None
         except ConnectionError:
-            self._replace(worker)
             raise QueryError(
                 503,
                 "the query worker died while evaluating this query (most likely it needed more "
                 "memory than allowed)",
             ) from None
-        except BaseException:
-            self._replace(worker)  # e.g. cancelled mid-query: its state is unknown, never reuse
-            raise
-        self._release(worker)
+        finally:
+            self._finished(priority)
+            if healthy:
+                self._release(worker)
+            else:  # timed out, died, or cancelled mid-query: its state is unknown, never reuse
+                self._replace(worker)
+                self._dispatch()  # a shared slot is free again for an idle worker
         return reply
 
     async def close(self) -> None:
         self._closed = True
-        for fut in self._waiters:
+        for fut in (*self._waiters, *self._shared_waiters):
             fut.cancel()
         for task in list(self._tasks):
             task.cancel()
@@ -921,12 +966,14 @@ class QueryService:
         query_size_cap: int = 64 * 1024,
         cache_bytes: int = 64 * 1024 * 1024,
         start_method: str | None = None,
+        page_workers: int = 0,
     ) -> None:
         self.spec = spec
         self.time_limit = time_limit
         self.row_cap = spec.row_cap
         self.query_size_cap = query_size_cap
-        self._pool = _Pool(spec, workers or os.cpu_count() or 1, time_limit, start_method)
+        shared = workers or os.cpu_count() or 1
+        self._pool = _Pool(spec, shared + page_workers, time_limit, start_method, shared)
         self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
         # per (query, dataset, bindings): [form once known, cacheable]; bounded by text bytes
         self._known: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
@@ -943,11 +990,13 @@ class QueryService:
             time_limit=settings.time_limit,
             query_size_cap=settings.query_size_cap,
             cache_bytes=settings.cache_bytes,
+            page_workers=settings.page_workers,
         )
 
     @property
     def workers(self) -> int:
-        return self._pool.size
+        """Workers any query may use (the pool also keeps `page_workers` for pages)."""
+        return self._pool.shared
 
     @property
     def triple_counts(self) -> Mapping[str | None, int]:
@@ -960,8 +1009,9 @@ class QueryService:
 
     def health(self) -> dict[str, Any]:
         return {
-            "workers": self._pool.size,
-            "idle_workers": self._pool.idle,
+            "workers": self._pool.shared,
+            "idle_workers": self._pool.idle_shared,
+            "page_workers": self._pool.size - self._pool.shared,
             "worker_restarts": self._pool.restarts,
             "evaluations": self.stats.evaluations,
             "cache_hits": self.stats.cache_hits,
@@ -989,9 +1039,11 @@ class QueryService:
         dataset: Dataset | None = None,
         formats: Formats = DEFAULT_FORMATS,
         bindings: Mapping[str, Term] | None = None,
+        priority: bool = False,
     ) -> QueryResult:
         """Evaluate `query` and serialise its result in the format `formats` gives its form.
 
+        `priority` (pages) goes before other queries and may use the workers kept for pages.
         Raises QueryError for every expected problem (see the module docstring).
         """
         text = query.strip()
@@ -1028,7 +1080,8 @@ class QueryService:
         pending = asyncio.get_running_loop().create_future()
         self._inflight[flight] = pending
         try:
-            result = await self._evaluate(_Job(text, dataset, formats, bound), base, known)
+            job = _Job(text, dataset, formats, bound)
+            result = await self._evaluate(job, base, known, priority)
         except BaseException as e:
             self._settle(flight, pending, e)
             raise
@@ -1049,9 +1102,12 @@ class QueryService:
         pending.set_exception(outcome)
         pending.exception()  # mark it retrieved: nobody else may be waiting
 
-    async def _evaluate(self, job: _Job, base: tuple[Any, ...], known: list[Any]) -> QueryResult:
+    async def _evaluate(
+        self, job: _Job, base: tuple[Any, ...], known: list[Any], priority: bool = False
+    ) -> QueryResult:
         self.stats.evaluations += 1
-        reply = await self._pool.run(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+        payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        reply = await self._pool.run(payload, priority)
         if reply[0] == "error":
             raise QueryError(reply[1], reply[2])
         _, form_value, media, rows, body = reply
@@ -1121,7 +1177,9 @@ class Repository:
     async def _run(
         self, query: str, bindings: Mapping[str, Term] | None, form: QueryForm
     ) -> QueryResult:
-        result = await self._service.execute(query, formats=_REPOSITORY_FORMATS, bindings=bindings)
+        result = await self._service.execute(
+            query, formats=_REPOSITORY_FORMATS, bindings=bindings, priority=True
+        )
         if result.form is not form:
             raise QueryError(400, f"expected a query with a {form.value} result")
         return result

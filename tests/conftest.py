@@ -86,8 +86,14 @@ def terminate(process: subprocess.Popen[bytes]) -> None:
 
 
 def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> RunningServer:
-    """Start `python -m kg.web.server` on a free loopback port and wait until /healthz answers."""
+    """Start `python -m kg.web.server` on a free loopback port and wait until /healthz answers.
+
+    Every test client is 127.0.0.1, one client to the per-client /sparql rate limit, so the
+    servers run without it unless a test sets ``--sparql-rate`` (tests/test_limits.py does).
+    """
     log_path = log_dir / "server.log"
+    if "--sparql-rate" not in args:
+        args = [*args, "--sparql-rate", "0"]
     process, port = launch_on_free_port(
         lambda port: [
             sys.executable,

@@ -98,7 +98,9 @@ def test_a_dump_changed_while_serving_is_never_loaded(
     and the server answers 503 rather than counts from the altered data."""
     release = copy_release(tmp_path)
     expected = lines(release / "register.nt")
-    server = launch(release, ["--workers", "1", "--http-workers", "1", "--time-limit", "1"])
+    # one query worker in all (none kept for pages), so after the kill none holds the old data
+    args = ["--workers", "1", "--page-workers", "0", "--http-workers", "1", "--time-limit", "1"]
+    server = launch(release, args)
     first = count(server.base_url)
     assert first.status_code == 200
     assert int(first.json()["results"]["bindings"][0]["n"]["value"]) == expected

@@ -24,6 +24,7 @@ from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import linked_data, search_routes, sparql
+from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -62,7 +63,12 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.reconciler = Reconciler(app.state.search)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
-    app.add_middleware(CatchAll)  # added first: SecurityHeaders wraps it, so 500s get headers
+    # Innermost first: the last one added sees the request first.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    if settings.sparql_rate > 0:
+        app.add_middleware(SparqlRateLimit, rate=settings.sparql_rate, burst=settings.sparql_burst)
+    app.add_middleware(PublicOrigin, public_url=settings.public_url)
+    app.add_middleware(CatchAll)  # SecurityHeaders wraps it, so 500s get headers
     app.add_middleware(SecurityHeaders, templates_dir=settings.templates_dir)
     app.include_router(sparql.router)
     app.include_router(search_routes.router)

@@ -8,6 +8,7 @@ environment variable and `app_from_env` rebuilds the app there.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -19,12 +20,25 @@ import uvicorn
 from fastapi import FastAPI
 
 from kg.errors import KgError
-from kg.settings import ENV_VAR, Settings
+from kg.settings import ENV_VAR, Settings, add_limit_options, limit_settings
 from kg.web.app import check_release, create_app
+from kg.web.protocol import ConnectionLimits, GuardedHttpToolsProtocol
 
 
 def _fastest(module: str, fallback: str) -> str:
     return module if importlib.util.find_spec(module) is not None else fallback
+
+
+def http_protocol(settings: Settings) -> Any:
+    """uvicorn's httptools protocol with the connection limits and timeouts of `settings`
+    (kg.web.protocol); a partial of a module-level class, so it pickles to worker processes."""
+    limits = ConnectionLimits(
+        max_header_bytes=settings.max_header_bytes,
+        max_header_count=settings.max_header_count,
+        header_timeout=settings.header_timeout,
+        send_timeout=settings.send_timeout,
+    )
+    return functools.partial(GuardedHttpToolsProtocol, limits=limits)
 
 
 def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settings: Any) -> None:
@@ -33,7 +47,10 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
     Raises KgError before anything starts if the release is missing or fails its SHA256SUMS
     (every HTTP worker checks again when it builds its app).
     """
-    resolved = Settings.from_mapping(settings)
+    try:
+        resolved = Settings.from_mapping(settings)
+    except ValueError as e:
+        raise KgError(str(e)) from None
     check_release(Path(release_dir))
     if resolved.sparql_endpoint:  # fail here, once and clearly, not in every HTTP worker
         from kg.remote import check_store
@@ -52,12 +69,18 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
         port=port,
         workers=resolved.http_workers,
         loop=_fastest("uvloop", "asyncio"),
-        http=_fastest("httptools", "h11"),
+        http=http_protocol(resolved),
+        ws="none",
         lifespan="on",
         access_log=False,
         log_level="warning",
         server_header=False,
-        timeout_keep_alive=30,
+        timeout_keep_alive=resolved.keep_alive_timeout,
+        limit_concurrency=resolved.max_connections,
+        # X-Forwarded-For/-Proto only from the configured proxies (uvicorn's own default
+        # believes 127.0.0.1, so a local client could pick its address for the rate limit)
+        proxy_headers=bool(resolved.trusted_proxies),
+        forwarded_allow_ips=list(resolved.trusted_proxies) or None,
         backlog=2048,
     )
 
@@ -109,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         help="keep query workers in the host's network namespace (for tests of the SERVICE "
         "check alone; the check still refuses SERVICE)",
     )
+    add_limit_options(p)
     a = p.parse_args(argv)
     try:
         _serve_args(a)
@@ -133,6 +157,7 @@ def _serve_args(a: argparse.Namespace) -> None:
         sparql_endpoint=a.sparql_endpoint,
         sparql_graph=a.sparql_graph,
         sandbox_network=a.sandbox_network,
+        **limit_settings(a),
     )
 
 
