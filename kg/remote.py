@@ -51,6 +51,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from kg.cache import ByteCache
 from kg.errors import KgError
 from kg.store import (
     _RDF_FORMAT,
@@ -71,7 +72,6 @@ from kg.store import (
     Term,
     _checked,
     _deterministic,
-    _Lru,
     _unescape_codepoints,
     check_query_size,
 )
@@ -358,7 +358,9 @@ class RemoteQueryService:
             cache_bytes=4 * 1024 * 1024,
             start_method=start_method,
         )
-        self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
+        self._cache: ByteCache[tuple[Any, ...], QueryResult] | None = (
+            ByteCache(cache_bytes) if cache_bytes > 0 else None
+        )
         self._slots = asyncio.Semaphore(concurrency)
         self._in_flight = 0
         self._client: httpx.AsyncClient | None = None
