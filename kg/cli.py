@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from kg.errors import KgError
+from kg.settings import add_limit_flags
 from kg.uris import Uris, base_from_env
 
 
@@ -40,6 +41,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from kg.build import DATA_DIR, build, release_is_current
+    from kg.settings import limit_options
     from kg.web.server import serve
 
     out = Path(args.out)
@@ -50,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving {out.resolve()} on http://{args.host}:{args.port}/", flush=True)
     options = {"base_iri": uris.base, "sparql_endpoint": args.sparql_endpoint}
     options |= {k: v for k in ("http_workers", "workers", "time_limit") if (v := getattr(args, k))}
+    options |= limit_options(args)
     serve(out.resolve(), host=args.host, port=args.port, **options)
     return 0
 
@@ -135,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "(see `kg publish`), instead of the embedded store; the release folder still provides "
         "downloads and search",
     )
+    add_limit_flags(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

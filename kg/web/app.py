@@ -24,6 +24,7 @@ from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import linked_data, search_routes, sparql
+from kg.web.negotiation import AcceptLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -63,6 +64,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
     app.add_middleware(CatchAll)  # added first: SecurityHeaders wraps it, so 500s get headers
+    app.add_middleware(AcceptLimit, max_bytes=settings.max_accept_bytes)
     app.add_middleware(SecurityHeaders, templates_dir=settings.templates_dir)
     app.include_router(sparql.router)
     app.include_router(search_routes.router)

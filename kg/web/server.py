@@ -19,8 +19,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from kg.errors import KgError
-from kg.settings import ENV_VAR, Settings
+from kg.settings import ENV_VAR, Settings, add_limit_flags, limit_options
 from kg.web.app import check_release, create_app
+from kg.web.bounds import give_back_large_blocks
 
 
 def _fastest(module: str, fallback: str) -> str:
@@ -64,6 +65,7 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
 
 def app_from_env() -> FastAPI:
     """The app described by the environment variable `serve` sets (uvicorn factory)."""
+    give_back_large_blocks()  # memory of large request bodies returns to the system
     config = json.loads(os.environ[ENV_VAR])
     return create_app(Path(config["release_dir"]), Settings.from_mapping(config["settings"]))
 
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         "as Digest or Basic authentication",
     )
     p.add_argument("--sparql-graph", metavar="IRI", help="the release's graph in that store")
+    add_limit_flags(p)
     a = p.parse_args(argv)
     try:
         _serve_args(a)
@@ -125,6 +128,7 @@ def _serve_args(a: argparse.Namespace) -> None:
         named_graphs=dict(a.named_graph),
         sparql_endpoint=a.sparql_endpoint,
         sparql_graph=a.sparql_graph,
+        **limit_options(a),
     )
 
 
