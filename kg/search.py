@@ -222,7 +222,7 @@ _STOPWORD_WEIGHT = 0.15
 #: Hits scoring less are left out of search results.
 MIN_SCORE = 15.0
 #: Bytes of remembered search results (per index, so per HTTP worker process).
-SEARCH_CACHE_BYTES = 32 * 1024 * 1024
+SEARCH_CACHE_BYTES = 16 * 1024 * 1024
 
 
 def fold(text: str) -> str:
@@ -243,7 +243,7 @@ def fold_word(word: str) -> str:
     return stripped.replace("ı", "i")
 
 
-@memoize(4 * 1024 * 1024, 4 * 1024)
+@memoize(2 * 1024 * 1024, 4 * 1024)
 def stem(word: str) -> str:
     """The search key of one folded word (see the module docstring, step 4)."""
     if word.isdigit() or len(word) < 4:
@@ -460,7 +460,7 @@ class SearchIndex:
             self._by_length[len(s)].append(s)
         # keyed by what clients type, so bounded by bytes (kg.cache), not by entries
         self._search_cached = memoize(SEARCH_CACHE_BYTES, 256 * 1024)(self._search)
-        self._term_matches = memoize(4 * 1024 * 1024, 16 * 1024)(self._matches)
+        self._term_matches = memoize(2 * 1024 * 1024, 16 * 1024)(self._matches)
 
     # ------------------------------------------------------------------------ loading
 

@@ -224,7 +224,7 @@ def _query_string_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
 
 
 #: Parsed query strings of recent GETs (the same GET is usually repeated), by bytes.
-_recent_query_string_pairs = memoize(8 * 1024 * 1024, 64 * 1024)(_query_string_pairs)
+_recent_query_string_pairs = memoize(2 * 1024 * 1024, 64 * 1024)(_query_string_pairs)
 
 
 def _url_pairs(request: Request) -> tuple[tuple[str, str], ...]:
