@@ -29,6 +29,7 @@ answers 400 with it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -104,9 +105,27 @@ def parse_json_param(name: str, text: str | None) -> Any:
     if text is None or not text.strip():
         raise ReconcileError(f"the '{name}' parameter is empty")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
     except json.JSONDecodeError as e:
         raise ReconcileError(f"the '{name}' parameter is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ReconcileError(f"the '{name}' parameter is nested too deeply") from None
+    except ValueError:  # NaN, Infinity, 1e400, or an integer of thousands of digits
+        raise ReconcileError(
+            f"the '{name}' parameter holds a number that is not finite or too long"
+        ) from None
+
+
+def _not_a_number(name: str) -> float:
+    """NaN and Infinity are not JSON (Python's parser takes them unless told not to)."""
+    raise ValueError(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 class Reconciler:
@@ -193,7 +212,12 @@ class Reconciler:
             raise ReconcileError(f"query {key!r}: 'query' must be a string")
         types = self._query_types(key, q.get("type"))
         limit = q.get("limit", DEFAULT_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, int | float) or limit < 0:
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int | float)
+            or (isinstance(limit, float) and not math.isfinite(limit))
+            or limit < 0
+        ):
             raise ReconcileError(f"query {key!r}: 'limit' must be a non-negative number")
         limit = min(int(limit), MAX_LIMIT) or DEFAULT_LIMIT
         constraints = self._constraints(key, q.get("properties", []))
@@ -452,7 +476,7 @@ class Reconciler:
             if not isinstance(settings, dict):
                 raise ReconcileError(f"the settings of {prop.id!r} must be an object")
             lang = settings.get("lang", "kk")
-            if lang not in LANGUAGES:
+            if not isinstance(lang, str) or lang not in LANGUAGES:
                 raise ReconcileError(f"unknown lang {lang!r}; choose one of {', '.join(LANGUAGES)}")
             wanted.append((prop, lang))
         meta = []

@@ -51,6 +51,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from kg.cache import ByteCache
 from kg.errors import KgError
 from kg.store import (
     _RDF_FORMAT,
@@ -72,7 +73,6 @@ from kg.store import (
     Term,
     _checked,
     _deterministic,
-    _Lru,
     _unescape_codepoints,
     check_query_size,
 )
@@ -390,7 +390,9 @@ class RemoteQueryService:
             cache_bytes=4 * 1024 * 1024,
             start_method=start_method,
         )
-        self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
+        self._cache: ByteCache[tuple[Any, ...], QueryResult] | None = (
+            ByteCache(cache_bytes) if cache_bytes > 0 else None
+        )
         # pages' queries may use every connection; others at most `concurrency` of them, so
         # `page_connections` stay free for pages whatever /sparql asks
         self._slots = asyncio.Semaphore(concurrency + page_connections)

@@ -63,11 +63,11 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.cache import memoize
 from kg.notation import natural_key
 
 RELEASE_FILE = "register.nt"
@@ -221,6 +221,8 @@ STOPWORDS = frozenset(
 _STOPWORD_WEIGHT = 0.15
 #: Hits scoring less are left out of search results.
 MIN_SCORE = 15.0
+#: Bytes of remembered search results (per index, so per HTTP worker process).
+SEARCH_CACHE_BYTES = 16 * 1024 * 1024
 
 
 def fold(text: str) -> str:
@@ -241,7 +243,7 @@ def fold_word(word: str) -> str:
     return stripped.replace("ı", "i")
 
 
-@lru_cache(maxsize=65536)
+@memoize(2 * 1024 * 1024, 4 * 1024)
 def stem(word: str) -> str:
     """The search key of one folded word (see the module docstring, step 4)."""
     if word.isdigit() or len(word) < 4:
@@ -456,8 +458,9 @@ class SearchIndex:
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for s in self._vocabulary:
             self._by_length[len(s)].append(s)
-        self._search_cached = lru_cache(maxsize=4096)(self._search)
-        self._term_matches = lru_cache(maxsize=16384)(self._matches)
+        # keyed by what clients type, so bounded by bytes (kg.cache), not by entries
+        self._search_cached = memoize(SEARCH_CACHE_BYTES, 256 * 1024)(self._search)
+        self._term_matches = memoize(2 * 1024 * 1024, 16 * 1024)(self._matches)
 
     # ------------------------------------------------------------------------ loading
 

@@ -20,6 +20,18 @@ DEFAULT_BASE_IRI = "https://reg1042.example.org/"
 #: Where the human query page and other Jinja2 templates live (the repository's site/).
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "site" / "templates"
 ENV_VAR = "KG_WEB_SETTINGS"
+#: The settings that bound one request's work (each is a `kg serve` flag of the same name).
+REQUEST_LIMITS = (
+    "max_query_chars",
+    "max_query_words",
+    "max_batch",
+    "max_batch_words",
+    "max_properties",
+    "max_prefix_chars",
+    "max_limit",
+    "max_accept_bytes",
+    "search_threads",
+)
 
 
 def _cpu_count() -> int:
@@ -124,6 +136,31 @@ class Settings:
     #: empty: the headers are ignored and the client is the connection's peer.
     trusted_proxies: tuple[str, ...] = ()
 
+    # Limits on the work of one search or reconciliation request (kg.web.bounds). What goes
+    # beyond is refused, 413 when it is too large, 422 when a value is out of range, with a
+    # message naming the limit; nothing is silently truncated.
+    #: Characters of one search `q`, reconciliation query text, property value or id.
+    max_query_chars: int = 500
+    #: Words of one search `q` or reconciliation query text (the longest title has 29).
+    max_query_words: int = 64
+    #: Queries in one reconciliation batch; ids in one data extension request.
+    max_batch: int = 1000
+    #: Words of all the queries of one reconciliation batch together: each distinct word is
+    #: matched against the whole vocabulary, so this is what bounds a batch's time.
+    max_batch_words: int = 10_000
+    #: Properties of one data extension request; property constraints, types and values
+    #: of one constraint in one reconciliation query.
+    max_properties: int = 50
+    #: Characters of a suggest prefix (what a user typed so far into a cell).
+    max_prefix_chars: int = 200
+    #: Largest `limit` and `cursor` of a search, suggest or reconciliation query.
+    max_limit: int = 500
+    #: Bytes of a request's Accept header(s); longer is 400 before anything parses it.
+    max_accept_bytes: int = 4096
+    #: Threads per HTTP worker that run search and reconciliation off the event loop (one
+    #: Python process runs one at a time anyway; two let a small request pass a large one).
+    search_threads: int = 2
+
     def __post_init__(self) -> None:
         if not self.base_iri.endswith("/"):
             object.__setattr__(self, "base_iri", self.base_iri + "/")
@@ -131,6 +168,10 @@ class Settings:
             raise ValueError("time_limit, row_cap and query_size_cap must be positive")
         if self.workers < 1 or self.http_workers < 1:
             raise ValueError("workers and http_workers must be at least 1")
+        limits = [f.name for f in fields(self) if f.name in REQUEST_LIMITS]
+        low = [name for name in limits if getattr(self, name) < 1]
+        if low:
+            raise ValueError(f"{', '.join(low)} must be at least 1")
         object.__setattr__(self, "named_graphs", dict(self.named_graphs))
         object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
         if self.public_url is not None:
@@ -167,6 +208,24 @@ class Settings:
         return cls.from_mapping(json.loads(text))
 
 
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """--max-query-chars N and the other request limits of kg.settings (kg.web.bounds)."""
+    defaults = Settings()
+    for name in REQUEST_LIMITS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=int,
+            default=getattr(defaults, name),
+            metavar="N",
+            help=f"request limit (default {getattr(defaults, name)}; see README)",
+        )
+
+
+def limit_options(args: argparse.Namespace) -> dict[str, int]:
+    """The request limits given by `add_limit_flags`' flags, as Settings keywords."""
+    return {name: getattr(args, name) for name in REQUEST_LIMITS}
+
+
 #: Options of `kg serve` and `python -m kg.web.server` that only bound what clients may ask;
 #: (flag, Settings field, type, help). Unset flags keep the Settings defaults.
 LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
@@ -198,6 +257,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     """The LIMIT_OPTIONS flags, and --trusted-proxy (repeatable)."""
     for flag, dest, kind, text in LIMIT_OPTIONS:
         parser.add_argument(flag, dest=dest, type=kind, help=text)
+    add_limit_flags(parser)
     parser.add_argument(
         "--trusted-proxy",
         dest="trusted_proxies",
@@ -211,4 +271,5 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
 def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The Settings values the limit flags set (unset ones are left out)."""
     names = [dest for _, dest, _, _ in LIMIT_OPTIONS] + ["trusted_proxies"]
-    return {n: v for n in names if (v := getattr(args, n, None)) is not None}
+    given = {n: v for n in names if (v := getattr(args, n, None)) is not None}
+    return given | limit_options(args)

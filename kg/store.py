@@ -50,13 +50,15 @@ import signal
 import socket
 import struct
 import sys
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pyoxigraph as ox
+
+from kg.cache import ByteCache
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -899,35 +901,6 @@ class _Pool:
         )
 
 
-class _Lru:
-    """An LRU of serialised results, bounded by total body bytes."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.max_entry = max_bytes // 8
-        self.bytes = 0
-        self._items: OrderedDict[tuple[Any, ...], QueryResult] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> QueryResult | None:
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
-
-    def put(self, key: tuple[Any, ...], item: QueryResult) -> None:
-        size = len(item.body) + len(key[0]) + 256
-        if size > self.max_entry or key in self._items:
-            return
-        self._items[key] = item
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            old_key, old = self._items.popitem(last=False)
-            self.bytes -= len(old.body) + len(old_key[0]) + 256
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
 def _deterministic(text: str) -> bool:
     """False when the query may call RAND, NOW, UUID, STRUUID or BNODE (conservatively)."""
     lowered = text.lower()
@@ -974,10 +947,11 @@ class QueryService:
         self.query_size_cap = query_size_cap
         shared = workers or os.cpu_count() or 1
         self._pool = _Pool(spec, shared + page_workers, time_limit, start_method, shared)
-        self._cache = _Lru(cache_bytes) if cache_bytes > 0 else None
-        # per (query, dataset, bindings): [form once known, cacheable]; bounded by text bytes
-        self._known: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
-        self._known_bytes = 0
+        self._cache: ByteCache[tuple[Any, ...], QueryResult] | None = (
+            ByteCache(cache_bytes) if cache_bytes > 0 else None
+        )
+        # per (query, dataset, bindings): [form once known, cacheable]
+        self._known: ByteCache[tuple[Any, ...], list[Any]] = ByteCache(_KNOWN_QUERY_BYTES)
         self._inflight: dict[tuple[Any, ...], asyncio.Future[QueryResult]] = {}
         self.stats = ServiceStats()
 
@@ -1060,8 +1034,6 @@ class QueryService:
         known = self._known.get(base)
         if known is None:
             known = [None, self._cache is not None and _deterministic(text)]
-        else:
-            self._known.move_to_end(base)
         form, cacheable = known
         if form is not None:
             media = formats.for_form(form)
@@ -1114,11 +1086,7 @@ class QueryService:
         result = QueryResult(QueryForm(form_value), media, body, rows)
         if known[0] is None:
             known[0] = result.form
-            self._known[base] = known
-            self._known_bytes += len(base[0])
-            while self._known_bytes > _KNOWN_QUERY_BYTES:
-                old, _ = self._known.popitem(last=False)
-                self._known_bytes -= len(old[0])
+            self._known.put(base, known)
         if known[1]:
             self._cache.put((*base, media), result)  # type: ignore[union-attr]
         return result

@@ -25,6 +25,7 @@ from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import linked_data, search_routes, sparql
 from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
+from kg.web.negotiation import AcceptLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -69,6 +70,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
         app.add_middleware(SparqlRateLimit, rate=settings.sparql_rate, burst=settings.sparql_burst)
     app.add_middleware(PublicOrigin, public_url=settings.public_url)
     app.add_middleware(CatchAll)  # SecurityHeaders wraps it, so 500s get headers
+    app.add_middleware(AcceptLimit, max_bytes=settings.max_accept_bytes)
     app.add_middleware(SecurityHeaders, templates_dir=settings.templates_dir)
     app.include_router(sparql.router)
     app.include_router(search_routes.router)

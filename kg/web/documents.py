@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ import pyoxigraph as ox
 
 from kg import dumps
 from kg.archive import ArchivedRelease, archive_of_release, archived_releases, version_key
+from kg.cache import ByteCache
 from kg.catalog import (
     ReleaseFile,
     ReleaseSummary,
@@ -85,30 +85,6 @@ class Document:
     body: bytes
     media_type: str
     etag: str
-
-
-class _Cache:
-    """LRU of rendered documents, bounded by their total size."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._items: OrderedDict[tuple[str, str], Document] = OrderedDict()
-
-    def get(self, key: tuple[str, str]) -> Document | None:
-        doc = self._items.get(key)
-        if doc is not None:
-            self._items.move_to_end(key)
-        return doc
-
-    def put(self, key: tuple[str, str], doc: Document) -> None:
-        if key in self._items or len(doc.body) > self.max_bytes // 4:
-            return
-        self._items[key] = doc
-        self.size += len(doc.body)
-        while self.size > self.max_bytes:
-            _, old = self._items.popitem(last=False)
-            self.size -= len(old.body)
 
 
 def _plain(value: Any) -> Any:
@@ -181,7 +157,9 @@ class Site:
             has_void=bool(publication["void"]),
             has_changes=bool(publication["changes"]),
         )
-        self._cache = _Cache(cache_bytes)
+        self._cache: ByteCache[tuple[str, str], Document] = ByteCache(
+            cache_bytes, cache_bytes // 4, lambda key, doc: len(key[0]) + len(doc.body) + 200
+        )
 
     # ------------------------------------------------------------------ addressing
 

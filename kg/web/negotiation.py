@@ -2,14 +2,19 @@
 
 Why our own: the rules are short (RFC 9110 section 12.5.1) and every route needs the same
 answer to the same header, so the parse is cached per header string and costs nothing on
-hot paths.
+hot paths. The header is the client's, so the caches are bounded by bytes (kg.cache), and
+:class:`AcceptLimit` answers 400 to a header longer than any real client sends before
+anything parses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kg.cache import memoize
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,12 @@ def _parse_q(value: str) -> float | None:
     return q if 0.0 <= q <= 1.0 else None
 
 
-@lru_cache(maxsize=256)
+#: Bytes of the parse and choice caches; a header whose parse is larger is parsed each time.
+CACHE_BYTES = 1024 * 1024
+CACHE_ENTRY_BYTES = 16 * 1024
+
+
+@memoize(CACHE_BYTES, CACHE_ENTRY_BYTES)
 def parse_accept(header: str | None) -> tuple[MediaRange, ...]:
     """The media ranges of an Accept header; malformed elements are skipped, not fatal."""
     if not header:
@@ -75,7 +85,7 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
     return best_q
 
 
-@lru_cache(maxsize=1024)
+@memoize(CACHE_BYTES, CACHE_ENTRY_BYTES)
 def _choose(header: str | None, offers: tuple[str, ...]) -> str | None:
     ranges = parse_accept(header)
     if not ranges:
@@ -95,3 +105,39 @@ def choose(header: str | None, offers: Sequence[str]) -> str | None:
     offer, the server's default, wins.
     """
     return _choose(header, tuple(offers))
+
+
+class AcceptLimit:
+    """ASGI middleware: 400 to a request whose Accept headers are longer than `max_bytes`.
+
+    Why refuse rather than parse: browsers send a few hundred bytes, and nothing longer
+    than a few kilobytes is a real preference list; refusing it up front keeps every
+    negotiation (pages, SPARQL, error pages) cheap whatever the header holds.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = sum(len(v) for n, v in scope["headers"] if n.lower() == b"accept")
+            if length > self.max_bytes:
+                body = (
+                    f"the Accept header is longer than {self.max_bytes} bytes "
+                    f"(got {length}); list fewer media types\n"
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

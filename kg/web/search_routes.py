@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -36,6 +36,19 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from kg.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
 from kg.search import TYPE_ORDER, Hit, SearchIndex, parse_query
+from kg.settings import Settings
+from kg.store import QueryError
+from kg.web.bounds import (
+    Refused,
+    check_batch,
+    check_count,
+    check_extend,
+    check_limit,
+    check_text,
+    off_loop,
+    settings_of,
+)
+from kg.web.sparql import _parse_pairs as parse_form
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 PREFLIGHT_HEADERS = {
@@ -72,9 +85,11 @@ class CorsRoute(APIRoute):
                 response = await handler(request)
             except RequestValidationError as exc:
                 response = JSONResponse({"detail": jsonable_encoder(exc.errors())}, 422)
-            except (_Problem, ReconcileError) as exc:
-                status = exc.status if isinstance(exc, _Problem) else 400
+            except (_Problem, Refused, ReconcileError) as exc:
+                status = getattr(exc, "status", 400)
                 response = JSONResponse(service_error(str(exc)), status)
+            except RecursionError:  # JSON nested just below the parser's own limit
+                response = JSONResponse(service_error("the request is nested too deeply"), 400)
             for name, value in CORS_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
@@ -133,6 +148,11 @@ class SearchResponse(BaseModel):
 def _search(
     request: Request, q: str, types: list[str] | None, limit: int
 ) -> tuple[SearchIndex, list[Hit]]:
+    """The hits of a search, after the bounds of kg.web.bounds (the caller runs it off the
+    event loop)."""
+    limits = settings_of(request)
+    check_text("the search query", q, limits)
+    check_limit("limit", limit, limits)
     index: SearchIndex = request.app.state.search
     return index, index.search(q, types or None, limit=limit)
 
@@ -179,15 +199,18 @@ def _search_response(index: SearchIndex, q: str, types: list[str], hits: list[Hi
 QueryParam = Annotated[
     str,
     Query(
-        max_length=500,
         description="What to find: a title in any case, with or without Kazakh letters, "
-        "inflected, an abbreviation or its expansion, or a code such as B2-1 or C2.02",
+        "inflected, an abbreviation or its expansion, or a code such as B2-1 or C2.02 "
+        "(at most 500 characters and 64 words by default: max_query_chars, max_query_words)",
     ),
 ]
 TypeParam = Annotated[
     list[EntityType] | None, Query(alias="type", description="Only these types (repeatable)")
 ]
-LimitParam = Annotated[int, Query(ge=1, le=500, description="Most entities to return")]
+LimitParam = Annotated[
+    int, Query(ge=1, description="Most entities to return (at most max_limit, 500 by default)")
+]
+_TOO_LARGE = {413: {"description": "Over a limit of the service; the body names it"}}
 
 
 @router.get(
@@ -195,18 +218,23 @@ LimitParam = Annotated[int, Query(ge=1, le=500, description="Most entities to re
     response_model=SearchResponse,
     summary="Find positions, grades, tiers, institution types and occupations",
     tags=["search"],
+    responses=_TOO_LARGE,
 )
 async def api_search(
     request: Request, q: QueryParam = "", types: TypeParam = None, limit: LimitParam = 50
 ) -> JSONResponse:
     """Results grouped by normalised title: one title in several grades is one group that
     lists the grades side by side. The HTML page at /search shows the same results."""
-    index, hits = _search(request, q, types, limit)
-    body = _search_response(index, q, list(types or []), hits)
+
+    def answer() -> dict:
+        index, hits = _search(request, q, types, limit)
+        return _search_response(index, q, list(types or []), hits)
+
+    body = await off_loop(request, answer)
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.get("/search", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/search", response_class=HTMLResponse, include_in_schema=False, responses=_TOO_LARGE)
 async def search_page(
     request: Request, q: QueryParam = "", types: TypeParam = None, limit: LimitParam = 50
 ) -> Response:
@@ -215,7 +243,7 @@ async def search_page(
     Rendered through the site's own environment (``app.state.site``, kg.web.documents) when
     the site is installed, so it extends the site's base template; else on its own.
     """
-    index, hits = _search(request, q, types, limit)
+    index, hits = await off_loop(request, _search, request, q, types, limit)
     root = request.scope.get("root_path", "")
     api = f"{root}/api/search?" + urlencode([("q", q), *(("type", t) for t in types or [])])
     context = {
@@ -264,12 +292,17 @@ async def _params(request: Request) -> dict[str, str]:
             raise _Problem(413, f"the request body is larger than {MAX_BODY} bytes")
         if body and media not in ("", FORM_TYPE):
             raise _Problem(415, f"POST needs Content-Type {FORM_TYPE} (got {media})")
-        try:
-            fields = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict")
-        except UnicodeError:
-            raise _Problem(400, "form fields must be percent-encoded UTF-8") from None
-        params.update(fields)
+        params.update(await off_loop(request, _form_fields, body))  # megabytes: not on the loop
     return params
+
+
+def _form_fields(body: bytes) -> list[tuple[str, str]]:
+    """The fields of a form body, decoded as the SPARQL endpoint decodes its own (at C speed:
+    urllib's decoder takes most of a second for a 4 MB body)."""
+    try:
+        return parse_form(body.decode("ascii"))
+    except (UnicodeError, QueryError):
+        raise _Problem(400, "form fields must be percent-encoded UTF-8") from None
 
 
 def _json(data: Any, params: dict[str, str], status: int = 200) -> Response:
@@ -335,11 +368,24 @@ async def reconcile(request: Request) -> Response:
     ``extend=<JSON>`` fetches property values; GET or POST (form-encoded)."""
     params = await _params(request)
     service = _reconciler(request)
+    limits = settings_of(request)
     if "queries" in params:
-        return _json(service.reconcile(parse_json_param("queries", params["queries"])), params)
+        return await off_loop(request, _reconcile_batch, service, params, limits)
     if "extend" in params:
-        return _json(service.extend(parse_json_param("extend", params["extend"])), params)
+        return await off_loop(request, _extend, service, params, limits)
     return _json(service.manifest(*_urls(request)), params)
+
+
+def _reconcile_batch(service: Reconciler, params: dict[str, str], limits: Settings) -> Response:
+    """Parse, bound, answer and encode a batch: all of it in a worker thread."""
+    batch = parse_json_param("queries", params["queries"])
+    check_batch(batch, limits)
+    return _json(service.reconcile(batch), params)
+
+
+def _extend(service: Reconciler, params: dict[str, str], limits: Settings) -> Response:
+    extend = check_extend(parse_json_param("extend", params["extend"]), limits)
+    return _json(service.extend(extend), params)
 
 
 @router.api_route(
@@ -374,12 +420,16 @@ async def propose_properties(request: Request) -> Response:
 async def suggest_entity(request: Request) -> Response:
     params = dict(request.query_params)
     types = [t for v in request.query_params.getlist("type") for t in v.split(",") if t.strip()]
-    result = _reconciler(request).suggest_entities(
-        params.get("prefix", ""),
-        types,
-        cursor=_int(params, "cursor") or 0,
-        limit=min(_int(params, "limit") or 10, 100),
-    )
+    limits = settings_of(request)
+    prefix = params.get("prefix", "")
+    check_text("the prefix", prefix, limits, prefix=True)
+    check_count("types", len(types), limits.max_properties, "max_properties")
+    cursor, limit = _int(params, "cursor") or 0, _int(params, "limit")
+    check_limit("cursor", cursor, limits)
+    if limit is not None:
+        check_limit("limit", limit, limits)
+    suggest = _reconciler(request).suggest_entities
+    result = await off_loop(request, suggest, prefix, types, cursor, min(limit or 10, 100))
     return _json(result, params)
 
 
@@ -392,7 +442,9 @@ async def suggest_entity(request: Request) -> Response:
 )
 async def suggest_type(request: Request) -> Response:
     params = dict(request.query_params)
-    return _json(_reconciler(request).suggest_types(params.get("prefix", "")), params)
+    prefix = params.get("prefix", "")
+    check_text("the prefix", prefix, settings_of(request), prefix=True)
+    return _json(_reconciler(request).suggest_types(prefix), params)
 
 
 @router.get(
@@ -406,7 +458,9 @@ async def suggest_type(request: Request) -> Response:
 )
 async def suggest_property(request: Request) -> Response:
     params = dict(request.query_params)
-    result = _reconciler(request).suggest_properties(params.get("prefix", ""), params.get("type"))
+    prefix = params.get("prefix", "")
+    check_text("the prefix", prefix, settings_of(request), prefix=True)
+    result = _reconciler(request).suggest_properties(prefix, params.get("type"))
     return _json(result, params)
 
 

@@ -14,7 +14,8 @@ Every other response (JSON, RDF, CSV, errors) gets ``default-src 'none'``: opene
 browser it can run nothing.
 
 Errors: an exception nobody expected becomes a generic 500 page or text with an incident id;
-the traceback goes to the log with the same id, never to the client.
+the traceback goes to the log with the same id, never to the client. A client that hangs up
+mid-body is not an incident.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -139,7 +140,13 @@ please try again later, and quote this number if you report it.</p></body></html
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
-    """Catch-all handler: log the traceback with an incident id; tell the client only the id."""
+    """Catch-all handler: log the traceback with an incident id; tell the client only the id.
+
+    A client that hangs up before its body is read is no incident of ours: it is noted at
+    debug level and answered 400 (which nobody reads)."""
+    if isinstance(exc, ClientDisconnect):
+        log.debug("client closed the connection during %s %s", request.method, request.url.path)
+        return PlainTextResponse("the request body was not complete\n", status_code=400)
     incident = secrets.token_hex(6)
     log.error(
         "incident %s: unhandled %s on %s %s",

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from kg.errors import KgError
 from kg.settings import ENV_VAR, Settings, add_limit_options, limit_settings
 from kg.web.app import check_release, create_app
+from kg.web.bounds import give_back_large_blocks
 from kg.web.protocol import ConnectionLimits, GuardedHttpToolsProtocol
 
 
@@ -87,6 +88,7 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
 
 def app_from_env() -> FastAPI:
     """The app described by the environment variable `serve` sets (uvicorn factory)."""
+    give_back_large_blocks()  # memory of large request bodies returns to the system
     config = json.loads(os.environ[ENV_VAR])
     return create_app(Path(config["release_dir"]), Settings.from_mapping(config["settings"]))
 

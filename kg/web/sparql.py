@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from kg.cache import ByteCache, memoize
 from kg.store import (
     CSV,
     JSON_LD,
@@ -42,7 +43,7 @@ from kg.store import (
     QueryResult,
     QueryService,
 )
-from kg.web.negotiation import choose
+from kg.web.negotiation import CACHE_BYTES, CACHE_ENTRY_BYTES, choose
 
 PATH = "/sparql"
 HTML = "text/html"
@@ -148,7 +149,7 @@ _COMMON_HEADERS = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
 _POSITION = {form: i for i, form in enumerate(QueryForm)}
 
 
-@lru_cache(maxsize=512)
+@memoize(CACHE_BYTES, CACHE_ENTRY_BYTES)
 def resolve_outputs(
     accept: str | None, format_values: tuple[str, ...] = ()
 ) -> tuple[str | None, ...]:
@@ -222,7 +223,8 @@ def _query_string_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(_parse_pairs(text))
 
 
-_recent_query_string_pairs = lru_cache(maxsize=1024)(_query_string_pairs)
+#: Parsed query strings of recent GETs (the same GET is usually repeated), by bytes.
+_recent_query_string_pairs = memoize(2 * 1024 * 1024, 64 * 1024)(_query_string_pairs)
 
 
 def _url_pairs(request: Request) -> tuple[tuple[str, str], ...]:
@@ -548,19 +550,21 @@ def _describe(request: Request, accept: str | None, format_values: tuple[str, ..
 
 
 def _description_bytes(app: Any, endpoint: str, media: str) -> bytes:
-    cache: dict[tuple[str, str], bytes] = app.state.__dict__.setdefault("sparql_descriptions", {})
+    cache: ByteCache[tuple[str, str], bytes] = app.state.__dict__.setdefault(
+        "sparql_descriptions", ByteCache(1024 * 1024)
+    )
     key = (endpoint, media)
-    if key not in cache:
+    body = cache.get(key)
+    if body is None:
         triples = service_description(
             endpoint, app.state.query_service, app.state.settings.base_iri
         )
         prefixes = {**_DESCRIPTION_PREFIXES, "limit": limits_namespace(app.state.settings.base_iri)}
-        cache[key] = ox.serialize(
+        body = ox.serialize(
             triples, format=_DESCRIPTION_RDF[media], prefixes=prefixes if media == TURTLE else None
         )
-        if len(cache) > 64:
-            cache.pop(next(iter(cache)))
-    return cache[key]
+        cache.put(key, body)
+    return body
 
 
 # ---------------------------------------------------------------------------- HTML page
