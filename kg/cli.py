@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         "--no-network-sandbox",
         dest="sandbox_network",
         action="store_false",
-        help="keep query workers in the host's network namespace (the SERVICE check still applies)",
+        help="do not fence query workers off the network (seccomp filter, network "
+        "namespace); only to test the SERVICE check alone, which still applies",
     )
     add_limit_options(p)
     p.set_defaults(func=cmd_serve)

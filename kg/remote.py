@@ -456,7 +456,9 @@ class RemoteQueryService:
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
             auth=self._auth,
-            timeout=httpx.Timeout(60.0, connect=min(5.0, self.time_limit)),  # asyncio bounds it
+            # asyncio bounds the exchange by the time limit; a connect fails well before it, so
+            # a store that cannot be reached is "unavailable", never a race with the limit
+            timeout=httpx.Timeout(60.0, connect=min(5.0, self.time_limit / 2)),
             limits=httpx.Limits(
                 max_connections=self.concurrency + self.page_connections,
                 max_keepalive_connections=8,

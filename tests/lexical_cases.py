@@ -91,6 +91,10 @@ LEXICAL_CASES: list[tuple[str, str]] = [
     ("in EXISTS", "ASK {{ FILTER NOT EXISTS {{ #\rSERVICE <{url}> {{ ?leak ?p ?o }}\n }} }}"),
     ("ASK", "ASK {{ #\rSERVICE <{url}> {{ ?leak ?p ?o }}\n }}"),
     ("CONSTRUCT", "CONSTRUCT {{ ?leak ?p ?o }} WHERE {{ #\rSERVICE <{url}> {{ ?leak ?p ?o }}\n }}"),
+    # LOAD: an update, which the query grammar has not, whatever the line ends
+    ("LOAD", "LOAD <{url}>"),
+    ("LOAD after a bare CR", "ASK {{}} #x\rLOAD <{url}>\n"),
+    ("LOAD after an update", "INSERT DATA {{ <urn:a> <urn:b> <urn:c> }} ;\rLOAD <{url}>"),
 ]
 
 #: Valid queries the guard must let through although they mention the word (item: the guard

@@ -9,6 +9,7 @@ listener that records connections. Then the same cases go to a real server start
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -156,3 +157,25 @@ def test_query_workers_are_fenced_by_default(server: RunningServer) -> None:
     """With or without privilege, a default server's workers are off the network."""
     health = httpx.get(f"{server.base_url}/healthz", timeout=10).json()
     assert health["network_sandboxed"] is True
+
+
+def test_a_federation_attempt_past_the_check_is_a_403(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the check ever miss, the engine's failed call (a closed port here, the fences in
+    a server) is answered 403 with the SERVICE message, never a 500."""
+    import kg.store
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(kg.store, "refuse_federated", lambda query, base_iri=None: None)
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
+    evaluator = kg.store._Evaluator(store, kg.store.StoreSpec(register=""))
+    job = kg.store._Job(
+        f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
+        None,
+        kg.store.DEFAULT_FORMATS,
+    )
+    with pytest.raises(QueryError) as e:
+        evaluator.run(job)
+    assert e.value.status == 403 and "SERVICE" in e.value.message

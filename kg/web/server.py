@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> None:
         "--no-network-sandbox",
         dest="sandbox_network",
         action="store_false",
-        help="keep query workers in the host's network namespace (for tests of the SERVICE "
-        "check alone; the check still refuses SERVICE)",
+        help="do not fence query workers off the network (seccomp filter, network "
+        "namespace); only to test the SERVICE check alone, which still applies",
     )
     add_limit_options(p)
     a = p.parse_args(argv)
