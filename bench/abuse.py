@@ -21,9 +21,14 @@ Phases (``--phases``, default all, in this order):
 - ``distinct``: 100 distinct 4 MB reconciliation queries, then 500 distinct queries of the
   largest accepted size, each searched and reconciled (they fill the caches to budget).
 
-More phases (header size and count, bodies, slow clients) are functions of one argument, a
-:class:`Run`, registered in :data:`PHASES`; they only send requests (``run.send``, or
-anything else) and the harness measures around them.
+- ``body``: 400 MB ``Content-Length`` heads with no body, and endless chunked bodies, to
+  ``/reconcile`` (refused, 413, before the body);
+- ``headers``: an 8 MB header field and 100,000 header fields (refused, 431);
+- ``slowloris``: 200 sockets dripping a request head one byte every 3 s (closed by the
+  server's header timeout).
+
+A phase is a function of one argument, a :class:`Run`, registered in :data:`PHASES`; it
+only sends requests (``run.send``, or raw sockets) and the harness measures around it.
 
     python -m kg.web.server dist --port 8000 &
     .venv/bin/python bench/abuse.py --url http://127.0.0.1:8000 [--pid PID] [--phases accept]
@@ -38,6 +43,7 @@ import argparse
 import json
 import os
 import random
+import socket
 import statistics
 import sys
 import threading
@@ -48,6 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -326,12 +333,111 @@ def phase_distinct(run: Run) -> None:
     run.send(searches + batches)
 
 
+# ---------------------------------------------------------------------------- raw sockets
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def _raw(run: Run, head: bytes, body: Iterable[bytes] = (), wait: float = 15.0) -> None:
+    """Send `head` (and `body` pieces) on a fresh socket; tally the status line, or how the
+    connection ended (closed without an answer, or still open after `wait` seconds)."""
+    host, port = _address(run.url)
+    try:
+        with socket.create_connection((host, port), timeout=wait) as sock:
+            try:
+                sock.sendall(head)
+                for piece in body:
+                    sock.sendall(piece)
+            except OSError:
+                pass  # the server may close while we still send: its answer is what counts
+            answer = sock.recv(64)
+    except TimeoutError:
+        run.statuses["still open"] += 1
+        return
+    except OSError as e:
+        run.statuses[type(e).__name__] += 1
+        return
+    status = answer.split(b" ", 2)[1].decode("ascii", "replace") if answer else "closed"
+    run.statuses[status] += 1
+
+
+def phase_body(run: Run) -> None:
+    """Bodies over the limit: 20 POSTs to /reconcile declaring 400 MB (only the head is
+    sent, so the answer must come before the body), and 10 chunked ones that keep going."""
+    head = (
+        b"POST /reconcile HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 400000000\r\n\r\n"
+    )
+    chunked = (
+        b"POST /reconcile HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+    )
+    piece = b"100000\r\n" + b"q" * 0x100000 + b"\r\n"  # 1 MiB chunks, 64 of them at most
+    with ThreadPoolExecutor(run.clients) as pool:
+        jobs = [pool.submit(_raw, run, head) for _ in range(20)]
+        jobs += [pool.submit(_raw, run, chunked, [piece] * 64) for _ in range(10)]
+        for job in jobs:
+            job.result()
+
+
+def phase_headers(run: Run) -> None:
+    """Heads over the limits: 8 MB in one header field, 100,000 short fields (both sent
+    whole unless the server cuts in first), 10 of each."""
+    big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000_000 + b"\r\n\r\n"
+    many = (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-%d: 1\r\n" % i for i in range(100_000))
+        + b"\r\n"
+    )
+    with ThreadPoolExecutor(run.clients) as pool:
+        jobs = [pool.submit(_raw, run, head) for head in [big, many] * 10]
+        for job in jobs:
+            job.result()
+
+
+def phase_slowloris(run: Run, sockets: int = 200, drip: float = 3.0, seconds: float = 30) -> None:
+    """200 sockets that send a request head one byte every 3 s for 30 s (slowloris); tally
+    how many the server closed (its header timeout) and how many were still open."""
+    host, port = _address(run.url)
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+    open_: list[socket.socket] = []
+    for _ in range(sockets):
+        try:
+            open_.append(socket.create_connection((host, port), timeout=2))
+        except OSError as e:
+            run.statuses["connect " + type(e).__name__] += 1
+    closed: set[int] = set()
+    deadline = time.monotonic() + seconds
+    offset = 0
+    while time.monotonic() < deadline and len(closed) < len(open_):
+        for i, sock in enumerate(open_):
+            if i in closed:
+                continue
+            try:
+                sock.sendall(head[offset : offset + 1])
+            except OSError:
+                closed.add(i)
+        offset = min(offset + 1, len(head) - 1)
+        time.sleep(drip)
+    for sock in open_:
+        sock.close()
+    run.statuses["closed by server"] += len(closed)
+    run.statuses["still open"] += len(open_) - len(closed)
+
+
 PHASES: dict[str, Callable[[Run], None]] = {
     "reconcile": phase_reconcile,
     "extend": phase_extend,
     "suggest": phase_suggest,
     "accept": phase_accept,
     "distinct": phase_distinct,
+    "body": phase_body,
+    "headers": phase_headers,
+    "slowloris": phase_slowloris,
 }
 
 
