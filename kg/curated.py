@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # kg.occupations reads its files with this module's readers
         IscoMapping,
         IscoUnitGroup,
         Occupation,
+        PositionIsco,
         PositionOccupation,
         PositionTranslation,
     )
@@ -222,6 +223,7 @@ class Register:
     position_occupations: list[PositionOccupation] = field(default_factory=list)
     position_translations: list[PositionTranslation] = field(default_factory=list)
     isco_mappings: list[IscoMapping] = field(default_factory=list)
+    position_isco: list[PositionIsco] = field(default_factory=list)
     isco_unit_groups: dict[str, IscoUnitGroup] = field(default_factory=dict)
 
     def acts_by_id(self) -> dict[str, Act]:

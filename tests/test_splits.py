@@ -12,11 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import OWL, RDF, SKOS, Graph, Literal, URIRef
+from rdflib import OWL, RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.build import BuildResult, validate
+from kg.occupations import SSSOM
 from kg.uris import KG, OA, Uris
+from kg.validate import validate_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (ROOT / "data" / "source" / "order-1042.kk.txt").read_text(encoding="utf-8")
@@ -326,3 +328,30 @@ def test_a_kept_cell_has_its_reason(graph: Graph) -> None:
     assert {U.institution_type("MM"), U.institution_type("MQK")} <= set(
         graph.objects(d, KG.affects)
     )
+
+
+# ---------------------------------------------------------------------------- the SHACL gate
+
+
+def messages(g: Graph) -> str:
+    result = validate_graph(g)
+    assert not result.conforms
+    return result.summary()
+
+
+def test_the_gate_requires_a_replacement_or_a_reason(graph: Graph) -> None:
+    broken = Graph() + graph
+    whole = U.position("A2-2.03")
+    for p in (DCTERMS.isReplacedBy, KG.editorialDecision, PROV.wasInvalidatedBy):
+        broken.remove((whole, p, None))
+    assert "A deprecated concept has a replacement" in messages(broken)
+
+
+def test_the_gate_requires_a_confidence_for_every_mapping(graph: Graph) -> None:
+    record = next(graph.subjects(RDF.type, KG.Mapping))
+    missing = Graph() + graph
+    missing.remove((record, SSSOM.confidence, None))
+    assert "sssom:confidence" in messages(missing)
+    too_sure = Graph() + graph
+    too_sure.set((record, SSSOM.confidence, Literal("1.5", datatype=XSD.double)))
+    assert "sssom:confidence" in messages(too_sure)
