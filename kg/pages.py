@@ -192,9 +192,12 @@ FACT_PROPERTIES = tuple(
     )
 )
 #: Shown in their own sections (header, hierarchy, quotes, decisions), not as statements.
+#: A deprecated concept's status, shown at the top of its page.
+_STATUS_PROPERTIES = (OWL + "deprecated", DCT + "isReplacedBy", SKOS + "historyNote")
 _SHOWN_ELSEWHERE = {
     *LABEL_PROPERTIES,
     *FACT_PROPERTIES,
+    *_STATUS_PROPERTIES,
     RDF + "type",
     SKOS + "notation",
     SKOS + "definition",
@@ -356,6 +359,11 @@ class ConceptPage:
     used_by: list[Statement]
     sections: list[Section]
     schema_org: dict[str, Any]
+    #: owl:deprecated true: no longer a position of the register (amended away or split)
+    deprecated: bool = False
+    #: its successors (dct:isReplacedBy) and what happened (skos:historyNote)
+    replaced_by: list[Link] = field(default_factory=list)
+    history: list[Text] = field(default_factory=list)
 
 
 @dataclass
@@ -684,6 +692,9 @@ class PageService:
                 definitions,
                 self._link(index, scheme_iri) if scheme_iri else None,
             ),
+            deprecated=any(v.value in ("true", "1") for v in own.get(OWL + "deprecated", [])),
+            replaced_by=self._links(index, own.get(DCT + "isReplacedBy", [])),
+            history=[_text(v) for v in own.get(SKOS + "historyNote", [])],
         )
 
     def _header(self, index: _Index, iri: str, kind: str) -> tuple[list[Text], str]:
