@@ -70,6 +70,13 @@ def amend(data: Path) -> None:
             by_position["D1.37"].update(label_ru="Экспедитор-курьер", label_en="Forwarder-courier")
         write(data / name, header, records)
 
+    # the positions' ISCO-08 groups follow: the moved researcher keeps its row under its new
+    # notation, the abolished assistant loses its own
+    header, chosen = rows(data / "position_isco.csv")
+    for row in chosen:
+        if row["position"] == "B1-1.01":
+            row["position"] = "B1-2.02"
+    write(data / "position_isco.csv", header, [r for r in chosen if r["position"] != "D1.38"])
     # the rows already there (release 1.1.0's splits) stay
     header, lifecycle = rows(data / "lifecycle.csv")
     lifecycle += [
