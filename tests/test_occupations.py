@@ -534,3 +534,74 @@ def test_sssom_py_rejects_a_broken_file(graph: Graph, tmp_path: Path) -> None:
     path.write_text(text.replace("reg1042occ:accountant\t", "nowhere:accountant\t"), "utf-8")
     with pytest.raises(Exception, match="validation error"):
         sssom_validate(parse_sssom_table(path), DEFAULT_VALIDATION_TYPES, fail_on_error=True)
+
+
+# ---------------------------------------------------------------- each position's group
+
+
+def test_each_position_has_its_group_where_the_register_decides_it(graph: Graph) -> None:
+    base = Uris().base
+
+    def group(notation: str) -> list[str]:
+        node = URIRef(f"{base}position/{notation}")
+        return [str(o)[len(ISCO) :] for o in graph.objects(node, KG.iscoUnitGroup)]
+
+    def note(notation: str) -> str:
+        return str(graph.value(URIRef(f"{base}position/{notation}"), KG.iscoUnitGroupNote) or "")
+
+    assert group("C2.02") == ["2411"] and note("C2.02") == ""  # one group for its level
+    assert group("C3.05") == ["3314"]  # economist, medium (reviewed)
+    assert group("A3-1.08") == ["1223"]  # a research institute's directorate
+    assert group("A3-1.02") == ["1344"]  # the pension payment centre's directorate
+    assert group("B2-1-O.06") == ["2424"]  # the advanced training courses' methodologist
+    assert group("B2-1-O.05") == ["2351"]
+    assert group("D1.38") == ["4229"] and group("D1.02") == ["4110"]
+    assert group("A1-1.01") == ["1344"] and "ZTMO" in note("A1-1.01")
+    for undecided in ("B1-1.01", "B2-1-H.01", "B2-1-O.12", "A1-2.02", "C2.03"):
+        assert group(undecided) == [], undecided
+        assert note(undecided).startswith("Not decided:"), undecided
+    assert group("A3-1.03") == [] and note("A3-1.03") == ""  # deprecated: none
+    active = {
+        p
+        for p in graph.subjects(RDF.type, KG.Position)
+        if (p, OWL.deprecated, Literal(True)) not in graph
+    }
+    stated = set(graph.subjects(KG.iscoUnitGroup, None)) | set(
+        graph.subjects(KG.iscoUnitGroupNote, None)
+    )
+    assert stated == active  # every active position has its group or says why not
+
+
+def test_a_missing_or_wrong_position_group_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    path = data / "position_isco.csv"
+    line = line_of(path, "A3-1.08,")
+    raw = path.read_text(encoding="utf-8")
+    raw = raw.replace(
+        "A3-1.08,ЕҚРҒЗИ басқармасының басшысы,1223,", "A3-1.08,ЕҚРҒЗИ басқармасының басшысы,2411,"
+    )
+    path.write_text(
+        "".join(x for x in raw.splitlines(keepends=True) if not x.startswith("D1.38,")), "utf-8"
+    )
+    problems = problems_of(data)
+    assert (
+        f"data/position_isco.csv:{line}: isco_code 2411 is not one of the groups of A3-1.08's occupation (1344, 1223)"
+        in problems
+    ), problems
+    d138 = line_of(data / "positions.csv", "D1.38,")
+    assert any(
+        p.startswith(f"data/positions.csv:{d138}: the occupation of D1.38 maps to several")
+        for p in problems
+    ), problems
+
+
+def test_a_lifecycle_row_naming_an_unknown_decision_is_reported(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    path = data / "lifecycle.csv"
+    line = line_of(path, "A2-2.03,")
+    path.write_text(path.read_text(encoding="utf-8").replace(",ED046,", ",ED999,"), "utf-8")
+    problems = problems_of(data)
+    assert (
+        f"data/lifecycle.csv:{line}: unknown decision 'ED999' (not in data/decisions.csv)"
+        in problems
+    )
