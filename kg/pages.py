@@ -1218,7 +1218,8 @@ _COUNTS = (
     _SPARQL_PREFIXES
     + """
 SELECT * WHERE {
-  { SELECT (COUNT(DISTINCT ?p) AS ?positions) WHERE { ?p a kg:Position } }
+  { SELECT (COUNT(DISTINCT ?p) AS ?positions) WHERE {
+      ?p a kg:Position FILTER NOT EXISTS { ?p <http://www.w3.org/2002/07/owl#deprecated> true } } }
   { SELECT (COUNT(DISTINCT ?g) AS ?grades) WHERE { ?g a kg:Grade } }
   { SELECT (COUNT(DISTINCT ?t) AS ?tiers) WHERE { ?t a kg:Tier } }
   { SELECT (COUNT(DISTINCT ?b) AS ?blocks) WHERE { ?b a kg:Block } }
@@ -1251,7 +1252,8 @@ SELECT ?block ?bn ?tier ?tn ?grade ?gn (COUNT(?pos) AS ?n) WHERE {
   ?grade a kg:Grade ; skos:notation ?gn ; kg:tier ?tier ; kg:block ?block .
   ?tier skos:notation ?tn .
   ?block skos:notation ?bn .
-  OPTIONAL { ?pos kg:grade ?grade }
+  OPTIONAL { ?pos kg:grade ?grade
+             FILTER NOT EXISTS { ?pos <http://www.w3.org/2002/07/owl#deprecated> true } }
 }
 GROUP BY ?block ?bn ?tier ?tn ?grade ?gn
 """
@@ -1279,6 +1281,7 @@ _BROWSE_POSITIONS = (
     + """
 SELECT * WHERE {
   ?pos a kg:Position ; kg:grade ?grade ; skos:notation ?pn .
+  FILTER NOT EXISTS { ?pos <http://www.w3.org/2002/07/owl#deprecated> true }
   OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
 }
 """
