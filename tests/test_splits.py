@@ -355,3 +355,22 @@ def test_the_gate_requires_a_confidence_for_every_mapping(graph: Graph) -> None:
     too_sure = Graph() + graph
     too_sure.set((record, SSSOM.confidence, Literal("1.5", datatype=XSD.double)))
     assert "sssom:confidence" in messages(too_sure)
+
+
+def test_the_positions_csv_marks_the_wholes(graph: Graph) -> None:
+    import csv
+    import io
+
+    from kg.tables import positions_csv
+
+    rows = {
+        r["position_notation"]: r
+        for r in csv.DictReader(io.StringIO(positions_csv(graph).decode("utf-8")))
+    }
+    assert len(rows) == 404
+    for whole, (_d, _l, parts) in CELLS.items():
+        assert rows[whole]["deprecated"] == "true"
+        assert rows[whole]["replaced_by"] == " ".join(parts)
+        for p in parts:
+            assert (rows[p]["deprecated"], rows[p]["replaced_by"]) == ("false", "")
+    assert sum(r["deprecated"] == "false" for r in rows.values()) == 387
