@@ -374,3 +374,11 @@ def test_the_positions_csv_marks_the_wholes(graph: Graph) -> None:
         for p in parts:
             assert (rows[p]["deprecated"], rows[p]["replaced_by"]) == ("false", "")
     assert sum(r["deprecated"] == "false" for r in rows.values()) == 387
+
+
+def test_the_gate_checks_a_positions_own_isco_group(graph: Graph) -> None:
+    broken = Graph() + graph
+    broken.set(
+        (U.position("A3-1.08"), KG.iscoUnitGroup, URIRef("http://data.europa.eu/esco/isco/C9999"))
+    )
+    assert "C9999" in messages(broken)
