@@ -195,6 +195,34 @@ def archive_release(release: Path, archive: Path, version: str) -> Path:
     return target
 
 
+def seed_archive(archive: Path, committed: Path, version: str, base: str) -> list[str]:
+    """Copy the releases committed with the data (`data/releases/<version>/`) that are older
+    than `version` into the archive, where the archive lacks them; return their versions.
+
+    A fresh clone has no archive, so without this its first build would have no previous
+    release to compare with. Only sound folders published under the same base IRI count (a
+    release under another base is rebuilt from its tagged commit, README.md); a version the
+    archive already holds soundly is never replaced.
+    """
+    seeded: list[str] = []
+    if not Path(committed).is_dir():
+        return seeded
+    for folder in sorted(Path(committed).iterdir(), key=lambda f: version_key(f.name)):
+        if not folder.is_dir() or not VERSION_RE.match(folder.name):
+            continue
+        if version_key(folder.name) >= version_key(version) or verify_release(folder):
+            continue
+        catalog = folder / CATALOG_TTL
+        if not catalog.is_file() or f"<{base}dataset>" not in catalog.read_text("utf-8"):
+            continue
+        target = Path(archive) / folder.name
+        if target.is_dir() and not verify_release(target):
+            continue
+        archive_release(folder, Path(archive), folder.name)
+        seeded.append(folder.name)
+    return seeded
+
+
 def is_archived(release: Path, archive: Path, version: str) -> bool:
     """Whether `archive/<version>` holds exactly this release (same SHA256SUMS, sound)."""
     target = archive / version

@@ -22,6 +22,7 @@ from kg.archive import (
     archive_release,
     archived_releases,
     is_archived,
+    seed_archive,
     version_key,
 )
 from kg.catalog import ReleaseInfo, catalog_artifacts, release_info
@@ -48,6 +49,8 @@ SHACL_REPORT = "shacl-report.ttl"
 INPUTS_STAMP = "build-inputs.sha256"
 #: Everything a release is made from; a change to any of these makes a release stale.
 INPUT_DIRS = ("data", "ontology", "shapes", "kg")
+#: Earlier releases committed with the data (data/releases/<version>/), seeded into the archive.
+COMMITTED_RELEASES = "releases"
 
 
 def inputs_fingerprint(data_dir: Path, uris: Uris) -> str:
@@ -140,6 +143,7 @@ def build(
     artifacts.append(Artifact(INPUTS_STAMP, "text/plain", stamp, "Fingerprint of the build inputs"))
     info = release_info(data_dir)
     archive = archive_dir_for(out)
+    seed_archive(archive, data_dir / COMMITTED_RELEASES, info.version, uris.base)
     history = [
         r for r in archived_releases(archive) if version_key(r.version) < version_key(info.version)
     ]

@@ -76,9 +76,16 @@ def cmd_site(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from kg.archive import archive_dir_for
     from kg.diff import compare, load_release
 
-    diff = compare(load_release(Path(args.old)), load_release(Path(args.new)))
+    def release(arg: str) -> Path:
+        """A folder or dump, or a version kept in the archive beside `dist` (kg diff 1.0.0 1.1.0)."""
+        path = Path(arg)
+        archived = archive_dir_for(Path("dist")) / arg
+        return archived if not path.exists() and archived.is_dir() else path
+
+    diff = compare(load_release(release(args.old)), load_release(release(args.new)))
     print(diff.report())
     if args.rdf:
         diff.to_rdf(_uris(args).base).serialize(args.rdf, format="turtle")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # kg.occupations reads its files with this module's readers
         IscoMapping,
         IscoUnitGroup,
         Occupation,
+        PositionIsco,
         PositionOccupation,
         PositionTranslation,
     )
@@ -162,13 +163,15 @@ class Position:
 
 @dataclass(frozen=True)
 class Deprecation:
-    """A position an amending act removed: it stays in the graph, marked deprecated."""
+    """A position an amending act removed, or that a decision split into its parts: it stays
+    in the graph, marked deprecated."""
 
     notation: str
     act: str
     replaced_by: tuple[str, ...]
     note: str
     origin: Origin
+    decision: str = ""
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ class Register:
     position_occupations: list[PositionOccupation] = field(default_factory=list)
     position_translations: list[PositionTranslation] = field(default_factory=list)
     isco_mappings: list[IscoMapping] = field(default_factory=list)
+    position_isco: list[PositionIsco] = field(default_factory=list)
     isco_unit_groups: dict[str, IscoUnitGroup] = field(default_factory=dict)
 
     def acts_by_id(self) -> dict[str, Act]:
@@ -437,6 +441,7 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
             _list(r["replaced_by"]),
             r["note"].strip(),
             o,
+            r.get("decision", "").strip(),  # optional column: the decision that split it
         )
     )
 
@@ -606,6 +611,7 @@ def _cross_check(reg: Register) -> list[Problem]:
     acts = {a.id for a in reg.acts}
     grades = {g.notation: g for g in reg.grades}
     positions = {p.notation for p in reg.positions}
+    decisions = {d.id: d for d in reg.decisions}
 
     def bad(origin: Origin, message: str) -> None:
         out.append(Problem(origin.file, origin.line, message))
@@ -664,6 +670,15 @@ def _cross_check(reg: Register) -> list[Problem]:
                 bad(d.origin, f"unknown successor position {successor!r}")
             elif successor == d.notation:
                 bad(d.origin, "a position cannot replace itself")
+        if d.decision and d.decision not in decisions:
+            bad(d.origin, f"unknown decision {d.decision!r} (not in data/decisions.csv)")
+        elif d.decision and f"position:{d.notation}" not in decisions[d.decision].subjects:
+            bad(
+                d.origin,
+                f"decision {d.decision} does not name position:{d.notation} in its subjects",
+            )
+        if not d.replaced_by and not d.note and not d.decision:
+            bad(d.origin, "a deprecated position needs a successor, a decision or a note (why)")
     out += _duplicates(reg.deprecations, lambda x: x.notation, "deprecation")
 
     known = {

@@ -29,7 +29,7 @@ DECISION_KINDS = {
     ),
     "split-across-page-break": (
         "Бет үзілісі біріктірілді",
-        "Соединён разрыв страницы",
+        "Соединен разрыв страницы",
         "Title joined across a page break",
     ),
     "missing-punctuation": (
@@ -46,7 +46,7 @@ DECISION_KINDS = {
     "odd-punctuation": ("Әдеттен тыс тыныс белгісі", "Необычная пунктуация", "Odd punctuation"),
     "odd-wording": ("Әдеттен тыс сөз тәртібі", "Необычный порядок слов", "Odd wording"),
     "odd-word": ("Артық сөз", "Лишнее слово", "Odd word"),
-    "duplicate": ("Қайталанған атау", "Повторённое наименование", "Duplicated title"),
+    "duplicate": ("Қайталанған атау", "Повторенное наименование", "Duplicated title"),
     "abbreviation-typo": (
         "Аббревиатурадағы қате",
         "Опечатка в аббревиатуре",
@@ -61,6 +61,16 @@ DECISION_KINDS = {
         "Ұқсас әріп түзетілді",
         "Нормализована сходная буква",
         "Look-alike letter normalised",
+    ),
+    "ending-adjusted": (
+        "Жалғау бөлек атауға сай түзетілді",
+        "Окончание согласовано для отдельного наименования",
+        "Ending adjusted for a standalone title",
+    ),
+    "coordination-kept": (
+        "Ортақ сөзі бар атау бөлінбеді",
+        "Наименование с общим словом не разделено",
+        "Coordinated title kept whole",
     ),
     "tier-code-inferred": (
         "Звено коды құрылымнан шығарылды",
@@ -479,7 +489,8 @@ class GraphBuilder:
                 )
 
     def deprecations(self) -> None:
-        """Positions removed by an amendment stay, deprecated, pointing to any successor."""
+        """Positions removed by an amendment, or split by a decision, stay, deprecated,
+        pointing to their successors."""
         u = self.u
         for d in self.reg.deprecations:
             c = u.position(d.notation)
@@ -487,7 +498,13 @@ class GraphBuilder:
             for successor in d.replaced_by:
                 self.add(c, DCTERMS.isReplacedBy, u.position(successor))
                 self.add(u.position(successor), DCTERMS.replaces, c)
-            note = f"Removed from the register by {d.act}" + (f": {d.note}" if d.note else ".")
+            if d.decision:
+                note = (
+                    f"Split by editorial decision {d.decision} (a reading of {d.act}) into "
+                    f"{', '.join(d.replaced_by)}" + (f": {d.note}" if d.note else ".")
+                )
+            else:
+                note = f"Removed from the register by {d.act}" + (f": {d.note}" if d.note else ".")
             self.add(c, SKOS.historyNote, Literal(note, lang="en"))
             self.add(c, PROV.wasInvalidatedBy, u.act(d.act))
 

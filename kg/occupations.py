@@ -50,8 +50,9 @@ PAV = Namespace("http://purl.org/pav/")
 #: ESCO's concept scheme of ISCO-08 and the namespace of its groups (C + code).
 ISCO_SCHEME = URIRef("http://data.europa.eu/esco/concept-scheme/isco")
 ISCO_NS = "http://data.europa.eu/esco/isco/C"
-#: The version of the reference list in data/reference/isco08/ (see its README.txt).
-ISCO_VERSION = "ESCO v1.1.0"
+#: The classification and the release it is taken from: ISCO-08 as ESCO v1.1.0 publishes it
+#: (the reference list in data/reference/isco08/, see its README.txt).
+ISCO_VERSION = "ISCO-08 (ESCO v1.1.0)"
 REFERENCE_FILE = "reference/isco08/isco08_unit_groups_en.csv"
 ESCO_ACKNOWLEDGEMENT = "This service uses the ESCO classification of the European Commission."
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
@@ -103,6 +104,8 @@ class IscoMapping:
     isco_version: str
     comment: str
     origin: Origin
+    #: SSSOM confidence, 0 to 1 (data/README.md says what the values mean).
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,18 @@ class PositionOccupation:
     position: str
     label_kk: str
     occupation: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class PositionIsco:
+    """The ISCO-08 unit group of one position whose occupation maps to several, chosen by a
+    fact of the register (`basis`), or no group and why the register does not decide it."""
+
+    position: str
+    label_kk: str
+    isco_code: str
+    basis: str
     origin: Origin
 
 
@@ -149,6 +164,7 @@ def load_occupations(reg: Register, data_dir: Path, problems: list[Problem]) -> 
         "author",
         "mapping_date",
         "isco_version",
+        "confidence",
         "comment",
     ).rows(_mapping)
     reg.position_occupations = reader(
@@ -164,6 +180,17 @@ def load_occupations(reg: Register, data_dir: Path, problems: list[Problem]) -> 
         lambda r, o: PositionTranslation(
             _required(r, "position"),
             Labels(_required(r, "label_kk"), _required(r, "label_ru"), _required(r, "label_en")),
+            o,
+        )
+    )
+    reg.position_isco = reader(
+        "position_isco.csv", "position", "label_kk", "isco_code", "basis"
+    ).rows(
+        lambda r, o: PositionIsco(
+            _required(r, "position"),
+            _required(r, "label_kk"),
+            r["isco_code"].strip(),
+            _required(r, "basis"),
             o,
         )
     )
@@ -205,6 +232,9 @@ def _mapping(row: dict[str, str], origin: Origin) -> IscoMapping:
     date = _required(row, "mapping_date")
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
         raise _RowError(f"mapping_date {date!r} is not a date (YYYY-MM-DD)")
+    confidence = _required(row, "confidence")
+    if not re.fullmatch(r"0(\.[0-9]{1,2})?|1(\.0{1,2})?", confidence):
+        raise _RowError(f"confidence {confidence!r} is not a number from 0 to 1 (two decimals)")
     return IscoMapping(
         occupation=_required(row, "occupation"),
         predicate=predicate,
@@ -217,6 +247,7 @@ def _mapping(row: dict[str, str], origin: Origin) -> IscoMapping:
         isco_version=_required(row, "isco_version"),
         comment=row["comment"].strip(),
         origin=origin,
+        confidence=float(confidence),
     )
 
 
@@ -325,6 +356,9 @@ def check_occupations(reg: Register) -> list[Problem]:
                 f"occupation {occ.id!r} has no ISCO-08 mapping in data/isco_mappings.csv",
             )
 
+    problems_isco = _check_position_isco(reg)
+    out += problems_isco
+
     translated: dict[str, Origin] = {}
     for t in reg.position_translations:
         p = positions.get(t.position)
@@ -342,6 +376,83 @@ def check_occupations(reg: Register) -> list[Problem]:
                 f"position {t.position} is translated twice (first at line {translated[t.position].line})",
             )
         translated.setdefault(t.position, t.origin)
+    return out
+
+
+def _active_positions(reg: Register) -> list:
+    deprecated = {d.notation for d in reg.deprecations}
+    return [p for p in reg.positions if p.notation not in deprecated]
+
+
+def _applicable_codes(reg: Register) -> dict[str, list[str]]:
+    """Active position -> the ISCO-08 codes of its occupation that apply to its level."""
+    occupation = {po.position: po.occupation for po in reg.position_occupations}
+    grades = {g.notation: g for g in reg.grades}
+    out: dict[str, list[str]] = {}
+    for p in _active_positions(reg):
+        grade = grades.get(p.grade)
+        level = p.qualification_level or (grade.qualification_level if grade else "")
+        out[p.notation] = [
+            m.isco_code
+            for m in reg.isco_mappings
+            if m.occupation == occupation.get(p.notation) and m.qualification_level in ("", level)
+        ]
+    return out
+
+
+def _check_position_isco(reg: Register) -> list[Problem]:
+    """position_isco.csv: one row for every active position whose occupation has several
+    applicable ISCO-08 groups, none for the others; a code is one of those groups."""
+    out: list[Problem] = []
+    positions = {p.notation: p for p in reg.positions}
+    codes = _applicable_codes(reg)
+    seen: dict[str, Origin] = {}
+    for row in reg.position_isco:
+
+        def bad(message: str, row: PositionIsco = row) -> None:
+            out.append(Problem(row.origin.file, row.origin.line, message))
+
+        if row.position not in positions:
+            bad(f"unknown position {row.position!r}")
+            continue
+        if row.label_kk != positions[row.position].label_kk:
+            bad(f"label_kk {row.label_kk!r} is not the title of {row.position}")
+        if row.position in seen:
+            bad(f"position {row.position} has a row already (line {seen[row.position].line})")
+        seen.setdefault(row.position, row.origin)
+        applicable = codes.get(row.position)
+        if applicable is None:
+            bad(f"position {row.position} is deprecated: it has no ISCO-08 group of its own")
+        elif len(applicable) < 2:
+            bad(f"the occupation of {row.position} maps to one group only: no row is needed")
+        elif row.isco_code and row.isco_code not in applicable:
+            bad(
+                f"isco_code {row.isco_code} is not one of the groups of {row.position}'s "
+                f"occupation ({', '.join(applicable)})"
+            )
+    for p in reg.positions:
+        if len(codes.get(p.notation, [])) > 1 and p.notation not in seen:
+            out.append(
+                Problem(
+                    p.origin.file,
+                    p.origin.line,
+                    f"the occupation of {p.notation} maps to several ISCO-08 groups "
+                    f"({', '.join(codes[p.notation])}): data/position_isco.csv needs a row",
+                )
+            )
+    return out
+
+
+def position_unit_groups(reg: Register) -> dict[str, tuple[str, str]]:
+    """Active position -> (its ISCO-08 code, or '' where the register does not decide it;
+    the basis from position_isco.csv, or '' for an occupation with one applicable group)."""
+    chosen = {row.position: (row.isco_code, row.basis) for row in reg.position_isco}
+    out = {}
+    for notation, codes in _applicable_codes(reg).items():
+        if notation in chosen:
+            out[notation] = chosen[notation]
+        elif len(codes) == 1:
+            out[notation] = (codes[0], "")
     return out
 
 
@@ -397,6 +508,12 @@ def add_occupations(b: GraphBuilder) -> None:
 
     for po in reg.position_occupations:
         b.add(u.position(po.position), KG.occupation, u.occupation(po.occupation))
+    for notation, (code, basis) in sorted(position_unit_groups(reg).items()):
+        p = u.position(notation)
+        if code:
+            b.add(p, KG.iscoUnitGroup, URIRef(ISCO_NS + code))
+        if basis:
+            b.add(p, KG.iscoUnitGroupNote, Literal(basis, lang="en"))
     for t in reg.position_translations:
         p = u.position(t.position)
         for lang in ("ru", "en"):
@@ -448,6 +565,7 @@ def _add_crosswalk(b: GraphBuilder) -> None:
         b.add(rec, DCTERMS.created, Literal(m.date, datatype=XSD.date))
         b.add(rec, SSSOM.object_source, ISCO_SCHEME)
         b.add(rec, SSSOM.object_source_version, Literal(m.isco_version))
+        b.add(rec, SSSOM.confidence, Literal(format(m.confidence, "g"), datatype=XSD.double))
         if m.qualification_level:
             b.add(rec, KG.appliesToQualificationLevel, u.qualification_level(m.qualification_level))
         if m.comment:

@@ -192,9 +192,12 @@ FACT_PROPERTIES = tuple(
     )
 )
 #: Shown in their own sections (header, hierarchy, quotes, decisions), not as statements.
+#: A deprecated concept's status, shown at the top of its page.
+_STATUS_PROPERTIES = (OWL + "deprecated", DCT + "isReplacedBy", SKOS + "historyNote")
 _SHOWN_ELSEWHERE = {
     *LABEL_PROPERTIES,
     *FACT_PROPERTIES,
+    *_STATUS_PROPERTIES,
     RDF + "type",
     SKOS + "notation",
     SKOS + "definition",
@@ -356,6 +359,11 @@ class ConceptPage:
     used_by: list[Statement]
     sections: list[Section]
     schema_org: dict[str, Any]
+    #: owl:deprecated true: no longer a position of the register (amended away or split)
+    deprecated: bool = False
+    #: its successors (dct:isReplacedBy) and what happened (skos:historyNote)
+    replaced_by: list[Link] = field(default_factory=list)
+    history: list[Text] = field(default_factory=list)
 
 
 @dataclass
@@ -684,6 +692,9 @@ class PageService:
                 definitions,
                 self._link(index, scheme_iri) if scheme_iri else None,
             ),
+            deprecated=any(v.value in ("true", "1") for v in own.get(OWL + "deprecated", [])),
+            replaced_by=self._links(index, own.get(DCT + "isReplacedBy", [])),
+            history=[_text(v) for v in own.get(SKOS + "historyNote", [])],
         )
 
     def _header(self, index: _Index, iri: str, kind: str) -> tuple[list[Text], str]:
@@ -1207,7 +1218,8 @@ _COUNTS = (
     _SPARQL_PREFIXES
     + """
 SELECT * WHERE {
-  { SELECT (COUNT(DISTINCT ?p) AS ?positions) WHERE { ?p a kg:Position } }
+  { SELECT (COUNT(DISTINCT ?p) AS ?positions) WHERE {
+      ?p a kg:Position FILTER NOT EXISTS { ?p <http://www.w3.org/2002/07/owl#deprecated> true } } }
   { SELECT (COUNT(DISTINCT ?g) AS ?grades) WHERE { ?g a kg:Grade } }
   { SELECT (COUNT(DISTINCT ?t) AS ?tiers) WHERE { ?t a kg:Tier } }
   { SELECT (COUNT(DISTINCT ?b) AS ?blocks) WHERE { ?b a kg:Block } }
@@ -1240,7 +1252,8 @@ SELECT ?block ?bn ?tier ?tn ?grade ?gn (COUNT(?pos) AS ?n) WHERE {
   ?grade a kg:Grade ; skos:notation ?gn ; kg:tier ?tier ; kg:block ?block .
   ?tier skos:notation ?tn .
   ?block skos:notation ?bn .
-  OPTIONAL { ?pos kg:grade ?grade }
+  OPTIONAL { ?pos kg:grade ?grade
+             FILTER NOT EXISTS { ?pos <http://www.w3.org/2002/07/owl#deprecated> true } }
 }
 GROUP BY ?block ?bn ?tier ?tn ?grade ?gn
 """
@@ -1268,6 +1281,7 @@ _BROWSE_POSITIONS = (
     + """
 SELECT * WHERE {
   ?pos a kg:Position ; kg:grade ?grade ; skos:notation ?pn .
+  FILTER NOT EXISTS { ?pos <http://www.w3.org/2002/07/owl#deprecated> true }
   OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
 }
 """

@@ -239,7 +239,9 @@ class Reconciler:
             if description:
                 item["description"] = description
             if i == 0:
-                runner_up = scored[1][1] if len(scored) > 1 else 0.0
+                # deprecated candidates rank last and never stand in the way of a match
+                others = [sc for h, sc in scored[1:] if not h.entity.deprecated]
+                runner_up = others[0] if others else 0.0
                 item["match"] = (
                     score >= MATCH_SCORE and score - runner_up >= MATCH_MARGIN and not e.deprecated
                 )
@@ -308,7 +310,7 @@ class Reconciler:
             score = round(score, 1)
             if score >= CANDIDATE_SCORE:
                 scored.append((hit, score))
-        scored.sort(key=lambda pair: (-pair[1], pair[0].entity.deprecated, pair[0].entity.order))
+        scored.sort(key=lambda pair: (pair[0].entity.deprecated, -pair[1], pair[0].entity.order))
         return scored
 
     def satisfies(self, e: Entity, prop: PropertyDef, wanted: Sequence[Any]) -> bool:
@@ -394,7 +396,14 @@ class Reconciler:
         elif e.labels.get("en") and e.labels["en"] != e.label("kk"):
             parts.append(e.labels["en"])
         if e.deprecated:
-            parts.append("deprecated")
+            successors = [
+                r.notation or r.id
+                for r in map(self.index.entity, e.links.get("replaced-by", ()))
+                if r is not None
+            ]
+            parts.append(
+                "deprecated" + (f", replaced by {', '.join(successors)}" if successors else "")
+            )
         return " · ".join(parts)
 
     # ------------------------------------------------------------------------ suggest

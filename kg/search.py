@@ -133,6 +133,7 @@ LINK_PROPERTIES = {
     _KG + "significanceLevel": "significance-level",
     _KG + "institutionType": "institution-type",
     _KG + "occupation": "occupation",
+    "http://purl.org/dc/terms/isReplacedBy": "replaced-by",  # a deprecated entity's successors
 }
 LITERAL_PROPERTIES = {_KG + "step": "step"}
 
@@ -722,7 +723,8 @@ class SearchIndex:
             for i, (score, matched) in scores.items()
             if score >= min_score and (not types or self.entities[i].type in types)
         ]
-        hits.sort(key=lambda h: (-h.score, h.entity.deprecated, h.entity.order))
+        # a deprecated entity ranks below every active one, whatever its score
+        hits.sort(key=lambda h: (h.entity.deprecated, -h.score, h.entity.order))
         return tuple(hits[:limit] if limit else hits)
 
     def _word_scores(self, query: Query, min_score: float) -> dict[int, tuple[float, str]]:
@@ -797,7 +799,13 @@ class SearchIndex:
             score = max(h.score for h in members)
             title = members[0].entity.label("kk")
             out.append(Group(title, kind, score, tuple(members)))
-        out.sort(key=lambda g: (-g.score, min(h.entity.order for h in g.hits)))
+        out.sort(
+            key=lambda g: (
+                all(h.entity.deprecated for h in g.hits),
+                -g.score,
+                min(h.entity.order for h in g.hits),
+            )
+        )
         return out
 
     def type_name(self, kind: str, lang: str = "en") -> str:

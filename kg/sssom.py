@@ -38,6 +38,7 @@ COLUMNS = (
     "mapping_justification",
     "author_id",
     "mapping_date",
+    "confidence",
     "subject_source",
     "object_source",
     "object_source_version",
@@ -76,6 +77,12 @@ def _label(g: Graph, node: URIRef, lang: str = "en") -> str:
     return ""
 
 
+def _confidence(value: object) -> str:
+    """The confidence in its shortest form (as the dumps write the xsd:double), empty if the
+    record has none."""
+    return format(float(value.toPython()), "g") if isinstance(value, Literal) else ""
+
+
 def mapping_rows(g: Graph, uris: Uris) -> list[dict[str, str]]:
     """One row per kg:Mapping record of the graph, sorted by subject and object."""
     prefixes = curie_map(uris)
@@ -98,6 +105,7 @@ def mapping_rows(g: Graph, uris: Uris) -> list[dict[str, str]]:
                 "mapping_justification": _curie(str(justification), prefixes),
                 "author_id": "|".join(_curie(a, prefixes) for a in authors),
                 "mapping_date": str(g.value(rec, DCTERMS.created) or ""),
+                "confidence": _confidence(g.value(rec, SSSOM.confidence)),
                 "subject_source": _curie(str(uris.occupation_scheme()), prefixes),
                 "object_source": _curie(
                     str(g.value(rec, SSSOM.object_source) or ISCO_SCHEME), prefixes

@@ -11,7 +11,8 @@ import io
 import json
 from typing import Any
 
-from rdflib import RDF, SKOS, Graph, URIRef
+from rdflib import OWL, RDF, SKOS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
 
 from kg.notation import natural_key
 from kg.uris import KG, OA, Uris
@@ -67,6 +68,19 @@ COLUMNS: list[tuple[str, str, str, str]] = [
         "string",
         "Identifiers of editorial decisions, space-separated",
     ),
+    (
+        "deprecated",
+        "Deprecated",
+        "boolean",
+        "true for a position that is no longer in the register (an amendment removed it or a "
+        "decision split it): its URI stays",
+    ),
+    (
+        "replaced_by",
+        "Replaced by",
+        "string",
+        "A deprecated position's successors (position codes, space-separated)",
+    ),
 ]
 
 
@@ -112,6 +126,12 @@ def position_rows(g: Graph) -> list[dict[str, str]]:
                 "source_end": end,
                 "editorial_decisions": " ".join(
                     sorted(_last(d) for d in g.objects(pos, KG.editorialDecision))
+                ),
+                "deprecated": "true" if (pos, OWL.deprecated, Literal(True)) in g else "false",
+                "replaced_by": " ".join(
+                    sorted(
+                        (_last(r) for r in g.objects(pos, DCTERMS.isReplacedBy)), key=natural_key
+                    )
                 ),
             }
         )

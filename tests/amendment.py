@@ -70,26 +70,36 @@ def amend(data: Path) -> None:
             by_position["D1.37"].update(label_ru="Экспедитор-курьер", label_en="Forwarder-courier")
         write(data / name, header, records)
 
-    write(
-        data / "lifecycle.csv",
-        ["notation", "act", "replaced_by", "note"],
-        [
-            {
-                "notation": "B1-1.01",
-                "act": AMENDING_ACT,
-                "replaced_by": "B1-2.02",
-                "note": "moved to step 2",
-            },
-            {"notation": "D1.38", "act": AMENDING_ACT, "replaced_by": "", "note": "abolished"},
-        ],
-    )
+    # the positions' ISCO-08 groups follow: the moved researcher keeps its row under its new
+    # notation, the abolished assistant loses its own
+    header, chosen = rows(data / "position_isco.csv")
+    for row in chosen:
+        if row["position"] == "B1-1.01":
+            row["position"] = "B1-2.02"
+    write(data / "position_isco.csv", header, [r for r in chosen if r["position"] != "D1.38"])
+    # the rows already there (release 1.1.0's splits) stay
+    header, lifecycle = rows(data / "lifecycle.csv")
+    lifecycle += [
+        {
+            **{k: "" for k in header},
+            "notation": "B1-1.01",
+            "act": AMENDING_ACT,
+            "replaced_by": "B1-2.02",
+            "note": "moved to step 2",
+        },
+        {**{k: "" for k in header}, "notation": "D1.38", "act": AMENDING_ACT, "note": "abolished"},
+    ]
+    write(data / "lifecycle.csv", header, lifecycle)
 
 
 def set_release(data: Path, version: str, modified: str, notes: str) -> None:
-    """Give data/release.toml another version, date of release and version notes."""
+    """Give data/release.toml another version, date of release and version notes (English
+    only: the notes in other languages are left out)."""
     path = data / "release.toml"
     lines = []
     for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("version_notes.") and not line.startswith("version_notes.en = "):
+            continue
         if line.startswith("version = "):
             line = f'version = "{version}"'
         elif line.startswith("modified = "):

@@ -60,6 +60,7 @@ class Index:
             "tier": self.tiers,
             "grade": self.grades,
             "position": self.positions,
+            "institution-type": by_notation(self.g, KG.InstitutionType),
         }[kind]
 
     def notation(self, node: URIRef) -> str:

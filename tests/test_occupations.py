@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, SKOS, Graph, Literal, URIRef
+from rdflib import RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH
 
 from kg.build import BuildResult, validate
@@ -44,6 +44,7 @@ SSSOM_COLUMNS = [
     "mapping_justification",
     "author_id",
     "mapping_date",
+    "confidence",
     "subject_source",
     "object_source",
     "object_source_version",
@@ -86,7 +87,11 @@ def occupation_of(graph: Graph, position: URIRef) -> URIRef:
 
 def test_every_position_has_exactly_one_occupation(graph: Graph) -> None:
     positions = set(graph.subjects(RDF.type, KG.Position))
-    assert len(positions) == 368
+    # release 1.0.0's 368 positions (17 of them now deprecated wholes) and the 36 parts of
+    # release 1.1.0's splits (data/lifecycle.csv): 387 active positions
+    assert len(positions) == 368 + 36
+    deprecated = set(graph.subjects(OWL.deprecated, Literal(True)))
+    assert len(positions - deprecated) == 387
     for p in positions:
         occupation = occupation_of(graph, p)
         assert (occupation, RDF.type, KG.Occupation) in graph
@@ -227,7 +232,7 @@ def test_hand_picked_mappings(graph: Graph) -> None:
         }
 
     assert maps("nurse") == {("narrowMatch", "2221"), ("narrowMatch", "3221")}
-    assert maps("swimming-instructor") == {("broadMatch", "3423")}
+    assert maps("swimming-instructor") == {("closeMatch", "3422")}  # reviewed in 1.1.0
     assert maps("chief-accountant") == {("broadMatch", "1211")}
     assert ("closeMatch", "2411") in maps("accountant") and ("closeMatch", "3313") in maps(
         "accountant"
@@ -242,7 +247,9 @@ def test_qualification_levels_pick_the_isco_group_of_a_position(built: BuildResu
     assert isco_codes_of_position(reg, "B4-2-H.06") == ["3221"]  # nurse, medium qualification
     assert isco_codes_of_position(reg, "C2.02") == ["2411"]  # accountant, C2 (high)
     assert isco_codes_of_position(reg, "C3.02") == ["3313"]  # accountant, C3 (medium)
-    assert isco_codes_of_position(reg, "B2-1-O.01") == ["3423"]  # swimming instructor
+    assert isco_codes_of_position(reg, "B2-1-O.01") == ["3422"]  # swimming instructor
+    assert isco_codes_of_position(reg, "C2.05") == ["2631"]  # economist, C2 (high)
+    assert isco_codes_of_position(reg, "C3.05") == ["3314"]  # economist, C3 (medium)
 
 
 def test_every_mapping_has_its_provenance_record(graph: Graph) -> None:
@@ -260,14 +267,19 @@ def test_every_mapping_has_its_provenance_record(graph: Graph) -> None:
             graph.value(rec, OWL.annotatedTarget),
         )
         records.add(triple)
-        assert str(graph.value(rec, URIRef("http://purl.org/dc/terms/created"))) == "2026-11-26"
-        assert graph.value(rec, URIRef("https://w3id.org/sssom/mapping_justification")) == URIRef(
-            "https://w3id.org/semapv/vocab/ManualMappingCuration"
-        )
+        # made for release 1.0.0, or changed by the review of release 1.1.0
+        created = str(graph.value(rec, URIRef("http://purl.org/dc/terms/created")))
+        justification = graph.value(rec, URIRef("https://w3id.org/sssom/mapping_justification"))
+        assert (created, justification) in {
+            ("2026-11-26", URIRef("https://w3id.org/semapv/vocab/ManualMappingCuration")),
+            ("2026-12-06", URIRef("https://w3id.org/semapv/vocab/MappingReview")),
+        }
         assert (
             str(graph.value(rec, URIRef("https://w3id.org/sssom/object_source_version")))
-            == "ESCO v1.1.0"
+            == "ISCO-08 (ESCO v1.1.0)"
         )
+        confidence = graph.value(rec, URIRef("https://w3id.org/sssom/confidence"))
+        assert confidence.datatype == XSD.double and 0 < float(confidence) <= 1
         author = graph.value(rec, URIRef("http://purl.org/pav/authoredBy"))
         assert author == URIRef(Uris().base + "agent/curation-team")
     assert records == stated
@@ -326,7 +338,7 @@ def test_the_sssom_file_parses_and_names_the_graph(graph: Graph) -> None:
     ):
         assert meta.get(key), key
     assert meta["license"] == "https://creativecommons.org/publicdomain/zero/1.0/"
-    assert meta["mapping_set_version"] == "2026-11-26"
+    assert meta["mapping_set_version"] == "2026-12-06"  # the date of the latest mapping
     assert (
         "This service uses the ESCO classification of the European Commission."
         in meta["mapping_set_description"]
@@ -342,6 +354,8 @@ def test_the_sssom_file_parses_and_names_the_graph(graph: Graph) -> None:
     codes = reference_codes()
     occupations = set(graph.subjects(RDF.type, KG.Occupation))
     assert len(rows) == len(set(graph.subjects(RDF.type, KG.Mapping)))
+    with (DATA / "isco_mappings.csv").open(encoding="utf-8", newline="") as handle:
+        curated = {(r["occupation"], r["isco_code"]): r for r in csv.DictReader(handle)}
     for row in rows:
         subject = URIRef(expand(row["subject_id"]))
         assert subject in occupations, row["subject_id"]
@@ -351,12 +365,17 @@ def test_the_sssom_file_parses_and_names_the_graph(graph: Graph) -> None:
         assert (subject, predicate, target) in graph
         code = str(target)[len(ISCO) :]
         assert row["object_label"] == codes[code]
-        assert row["mapping_justification"] == "semapv:ManualMappingCuration"
+        assert (row["mapping_justification"], row["mapping_date"]) in {
+            ("semapv:ManualMappingCuration", "2026-11-26"),
+            ("semapv:MappingReview", "2026-12-06"),
+        }
         assert expand(row["author_id"]) == Uris().base + "agent/curation-team"
-        assert row["mapping_date"] == "2026-11-26"
+        source = curated[(row["subject_id"].split(":")[1], code)]
+        assert float(row["confidence"]) == float(source["confidence"])
+        assert row["mapping_date"] == source["mapping_date"]
         assert expand(row["subject_source"]) == str(uris.occupation_scheme())
         assert expand(row["object_source"]) == "http://data.europa.eu/esco/concept-scheme/isco"
-        assert row["object_source_version"] == "ESCO v1.1.0"
+        assert row["object_source_version"] == "ISCO-08 (ESCO v1.1.0)"
 
 
 # ---------------------------------------------------------------- SHACL
@@ -443,7 +462,7 @@ def test_an_unknown_isco_code_is_reported_with_file_and_line(tmp_path: Path) -> 
     raw = path.read_text(encoding="utf-8")
     path.write_text(
         raw.replace(
-            "swimming-instructor,skos:broadMatch,3423,", "swimming-instructor,skos:broadMatch,3429,"
+            "swimming-instructor,skos:closeMatch,3422,", "swimming-instructor,skos:closeMatch,3429,"
         ),
         encoding="utf-8",
     )
@@ -480,4 +499,109 @@ def test_a_wrong_isco_label_is_reported(tmp_path: Path) -> None:
     problems = problems_of(data)
     assert any("isco_label 'Swimming teachers' is not the label of 3423" in p for p in problems), (
         problems
+    )
+
+
+def test_the_sssom_file_validates_with_sssom_py(graph: Graph, tmp_path: Path) -> None:
+    """sssom-py, the reference implementation, reads the file and finds no error (its JSON
+    Schema, prefix map and CURIE checks); every mapping has its confidence from the CSV."""
+    from sssom.parsers import parse_sssom_table
+    from sssom.validators import DEFAULT_VALIDATION_TYPES
+    from sssom.validators import validate as sssom_validate
+
+    path = tmp_path / "mappings.sssom.tsv"
+    path.write_bytes(sssom_tsv(graph, Uris()))
+    msdf = parse_sssom_table(path)
+    sssom_validate(msdf, DEFAULT_VALIDATION_TYPES, fail_on_error=True)
+    with (DATA / "isco_mappings.csv").open(encoding="utf-8", newline="") as handle:
+        curated = list(csv.DictReader(handle))
+    assert len(msdf.df) == len(curated) == 173
+    confidences = sorted(float(x) for x in msdf.df["confidence"])
+    assert confidences == sorted(float(r["confidence"]) for r in curated)
+    assert all(0 < c <= 1 for c in confidences)
+    # the mappings whose comments admit a guess are the least sure
+    guesses = [r for r in curated if r["comment"].startswith("Uncertain")]
+    assert len(guesses) == 6 and all(float(r["confidence"]) <= 0.4 for r in guesses)
+
+
+def test_sssom_py_rejects_a_broken_file(graph: Graph, tmp_path: Path) -> None:
+    from sssom.parsers import parse_sssom_table
+    from sssom.validators import DEFAULT_VALIDATION_TYPES
+    from sssom.validators import validate as sssom_validate
+
+    path = tmp_path / "broken.sssom.tsv"
+    text = sssom_tsv(graph, Uris()).decode("utf-8")
+    path.write_text(text.replace("reg1042occ:accountant\t", "nowhere:accountant\t"), "utf-8")
+    with pytest.raises(Exception, match="validation error"):
+        sssom_validate(parse_sssom_table(path), DEFAULT_VALIDATION_TYPES, fail_on_error=True)
+
+
+# ---------------------------------------------------------------- each position's group
+
+
+def test_each_position_has_its_group_where_the_register_decides_it(graph: Graph) -> None:
+    base = Uris().base
+
+    def group(notation: str) -> list[str]:
+        node = URIRef(f"{base}position/{notation}")
+        return [str(o)[len(ISCO) :] for o in graph.objects(node, KG.iscoUnitGroup)]
+
+    def note(notation: str) -> str:
+        return str(graph.value(URIRef(f"{base}position/{notation}"), KG.iscoUnitGroupNote) or "")
+
+    assert group("C2.02") == ["2411"] and note("C2.02") == ""  # one group for its level
+    assert group("C3.05") == ["3314"]  # economist, medium (reviewed)
+    assert group("A3-1.08") == ["1223"]  # a research institute's directorate
+    assert group("A3-1.02") == ["1344"]  # the pension payment centre's directorate
+    assert group("B2-1-O.06") == ["2424"]  # the advanced training courses' methodologist
+    assert group("B2-1-O.05") == ["2351"]
+    assert group("D1.38") == ["4229"] and group("D1.02") == ["4110"]
+    assert group("A1-1.01") == ["1344"] and "ZTMO" in note("A1-1.01")
+    for undecided in ("B1-1.01", "B2-1-H.01", "B2-1-O.12", "A1-2.02", "C2.03"):
+        assert group(undecided) == [], undecided
+        assert note(undecided).startswith("Not decided:"), undecided
+    assert group("A3-1.03") == [] and note("A3-1.03") == ""  # deprecated: none
+    active = {
+        p
+        for p in graph.subjects(RDF.type, KG.Position)
+        if (p, OWL.deprecated, Literal(True)) not in graph
+    }
+    stated = set(graph.subjects(KG.iscoUnitGroup, None)) | set(
+        graph.subjects(KG.iscoUnitGroupNote, None)
+    )
+    assert stated == active  # every active position has its group or says why not
+
+
+def test_a_missing_or_wrong_position_group_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    path = data / "position_isco.csv"
+    line = line_of(path, "A3-1.08,")
+    raw = path.read_text(encoding="utf-8")
+    raw = raw.replace(
+        "A3-1.08,ЕҚРҒЗИ басқармасының басшысы,1223,", "A3-1.08,ЕҚРҒЗИ басқармасының басшысы,2411,"
+    )
+    path.write_text(
+        "".join(x for x in raw.splitlines(keepends=True) if not x.startswith("D1.38,")), "utf-8"
+    )
+    problems = problems_of(data)
+    assert (
+        f"data/position_isco.csv:{line}: isco_code 2411 is not one of the groups of A3-1.08's occupation (1344, 1223)"
+        in problems
+    ), problems
+    d138 = line_of(data / "positions.csv", "D1.38,")
+    assert any(
+        p.startswith(f"data/positions.csv:{d138}: the occupation of D1.38 maps to several")
+        for p in problems
+    ), problems
+
+
+def test_a_lifecycle_row_naming_an_unknown_decision_is_reported(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    path = data / "lifecycle.csv"
+    line = line_of(path, "A2-2.03,")
+    path.write_text(path.read_text(encoding="utf-8").replace(",ED046,", ",ED999,"), "utf-8")
+    problems = problems_of(data)
+    assert (
+        f"data/lifecycle.csv:{line}: unknown decision 'ED999' (not in data/decisions.csv)"
+        in problems
     )

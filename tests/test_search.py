@@ -26,11 +26,15 @@ ZTMO_POSITIONS = {
     "A2-2.06",  # ЗТМО облыстық филиалының бас бухгалтері
     "A3-1.01",  # ЗТМО Департаменті директорының орынбасары
     "A3-1.02",  # ЗТМО басқарма (орталық аппарат) басшысы
-    "A3-2.01",  # ЗТМО аудандық және қалалық филиал бөлімшесінің басшысы
+    "A3-2.03",  # ЗТМО аудандық филиал бөлімшесінің басшысы
+    "A3-2.04",  # ЗТМО қалалық филиал бөлімшесінің басшысы
     "A3-2-1.01",  # ЗТМО қалалық бөлімше басшысының орынбасары
     "A3-2-1.02",  # ЗТМО облыстық филиал бөлімінің басшысы
-    "A3-3.01",  # ЗТМО аудандық және қалалық бөлімшесінің бөлім басшысы
+    "A3-3.05",  # ЗТМО аудандық бөлімшесінің бөлім басшысы
+    "A3-3.06",  # ЗТМО қалалық бөлімшесінің бөлім басшысы
 }
+#: Release 1.0.0's ЗТМО positions that release 1.1.0 split (deprecated, ranked last).
+ZTMO_DEPRECATED = {"A3-2.01", "A3-3.01"}
 #: The grades of the plain nurse, "Мейіргер" (healthcare rows of B3 and B4).
 NURSE_GRADES = ["B3-1-H", "B3-2-H", "B3-3-H", "B3-4-H", "B4-1-H", "B4-2-H", "B4-3-H", "B4-4-H"]
 #: Chief accountants and their deputies (titles with "бас бухгалтер").
@@ -138,8 +142,10 @@ def test_abbreviation_and_expansion_find_the_same_positions(
 ) -> None:
     hits = search_index.search(typed, types=["position"], limit=None)
     found = set(notations(hits))
-    assert found >= ZTMO_POSITIONS
+    assert found >= ZTMO_POSITIONS | ZTMO_DEPRECATED
     assert set(notations(hits[: len(ZTMO_POSITIONS)])) == ZTMO_POSITIONS
+    # deprecated positions come after every active one
+    assert set(notations(hits[-len(ZTMO_DEPRECATED) :])) == ZTMO_DEPRECATED
 
 
 def test_expansion_with_a_title_word_finds_the_head(search_index: SearchIndex) -> None:
@@ -158,7 +164,10 @@ def test_grade_code_with_cyrillic_letter(search_index: SearchIndex, typed: str) 
     assert {h.entity.notation for h in hits[:3]} == {"B2-1-H", "B2-1-E", "B2-1-O"}
     assert all(h.entity.notation.startswith("B2-1-") for h in hits)
     # every position of those grades: 1 doctor row, 1 teacher row, 16 other-sector titles
-    assert len([h for h in hits if h.entity.type == "position"]) == 18
+    # and the 2 parts of B2-1-O.08 (split in release 1.1.0; deprecated, it is still found)
+    positions = [h for h in hits if h.entity.type == "position"]
+    assert len(positions) == 1 + 1 + 16 + 2
+    assert [h.entity.notation for h in positions if h.entity.deprecated] == ["B2-1-O.08"]
 
 
 def test_position_and_tier_codes(search_index: SearchIndex) -> None:

@@ -23,7 +23,7 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
 from kg.archive import archive_release, archived_releases, previous_release
-from kg.build import build, release_is_current
+from kg.build import DATA_DIR, build, release_is_current
 from kg.catalog import load_release_info
 from kg.errors import KgError
 
@@ -264,8 +264,11 @@ def test_atom_feed(versioned: Versioned) -> None:
 def test_a_single_release_says_there_is_nothing_to_compare(tmp_path: Path) -> None:
     from kg.changes import read_log_file
 
+    # the data without the releases committed beside it (data/releases/): nothing before it
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("releases"))
     out = tmp_path / "dist"
-    build(out)
+    build(out, data_dir=data)
     log = read_log_file(out, BASE)
     assert log is not None and len(log.releases) == 1
     assert log.releases[0].previous is None and log.releases[0].changes == ()

@@ -115,6 +115,10 @@ class SearchItem(BaseModel):
     score: float = Field(ge=0, le=100)
     matched: str = Field(description="The label or code that matched best")
     deprecated: bool
+    replaced_by: list[str] = Field(
+        default_factory=list,
+        description="A deprecated entity's successors (ids), e.g. the parts of a split position",
+    )
 
 
 class SearchGroup(BaseModel):
@@ -187,6 +191,7 @@ def _search_response(index: SearchIndex, q: str, types: list[str], hits: list[Hi
                         "score": h.score,
                         "matched": h.matched,
                         "deprecated": h.entity.deprecated,
+                        "replaced_by": list(h.entity.links.get("replaced-by", ())),
                     }
                     for h in g.hits
                 ],
