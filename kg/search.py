@@ -223,7 +223,7 @@ _STOPWORD_WEIGHT = 0.15
 #: Hits scoring less are left out of search results.
 MIN_SCORE = 15.0
 #: Bytes of remembered search results (per index, so per HTTP worker process).
-SEARCH_CACHE_BYTES = 16 * 1024 * 1024
+SEARCH_CACHE_BYTES = 4 * 1024 * 1024
 
 
 def fold(text: str) -> str:
