@@ -67,6 +67,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
+import snowballstemmer
 
 from kg.notation import natural_key
 
@@ -172,6 +173,7 @@ SUFFIXES: tuple[tuple[str, int], ...] = tuple(
         + [(s, 3) for s in ("лар", "лер", "дар", "дер", "тар", "тер")]  # plural
         + [(s, 4) for s in ("га", "ге", "ка", "ке", "на", "не")]  # dative
         + [(s, 4) for s in ("да", "де", "та", "те", "нда", "нде")]  # locative
+        + [(s, 4) for s in ("ты", "ти", "ды", "ди", "лы", "ли")]  # adjectival: санатты
         + [(s, 3) for s in ("сы", "си", "ы", "и")]  # possessive (3rd person)
         # the same endings in kk-Latn (2021 alphabet, diacritics dropped)
         + [(s, 3) for s in ("nyn", "nin", "dyn", "din", "tyn", "tin")]
@@ -219,6 +221,8 @@ STOPWORDS = frozenset(
     ]
 )
 _STOPWORD_WEIGHT = 0.15
+#: Kinds of facts a query may name in words: they pick one grade among namesakes.
+FACT_KINDS = ("category", "qualification-level")
 #: Hits scoring less are left out of search results.
 MIN_SCORE = 15.0
 
@@ -257,6 +261,40 @@ def stem(word: str) -> str:
     return word[:-1] + _DEVOICE[last] if last in _DEVOICE else word
 
 
+_RUSSIAN = snowballstemmer.stemmer("russian")
+_KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+
+
+@lru_cache(maxsize=65536)
+def stem_ru(word: str) -> str:
+    """The search key of one folded Russian word (Snowball's Russian stemmer)."""
+    if word.isdigit() or len(word) < 4 or not _CYRILLIC_RE.search(word):
+        return word
+    return _RUSSIAN.stemWord(word)
+
+
+def word_keys(word: str) -> tuple[str, ...]:
+    """The keys a query word may stand for: its Kazakh stem and, for a Cyrillic word that
+    could be Russian, its Russian stem (a query has no language tag; a label has)."""
+    kk = stem(word)
+    ru = stem_ru(word)
+    return (kk,) if ru == kk else (kk, ru)
+
+
+#: Rank words that qualify a title ("senior", "junior", "leading"): typed, they narrow the
+#: search, but a title without them is still the job asked for ("аға маман": a specialist).
+SOFT_WORDS = frozenset(
+    stem(w) for w in ("ага", "кiши", "киши", "жетекши", "senior", "junior", "leading")
+) | frozenset(stem_ru(w) for w in ("старший", "младший", "ведущий"))
+_SOFT_WEIGHT = 0.35
+#: A label word met only inside parentheses (an aside such as "(облыстық маңызы бар
+#: қаланың)") counts this much of a word of the title proper.
+PAREN_QUALITY = 0.55
+#: The first words of a query weigh more: they say what is looked for.
+LEADING_WEIGHTS = (1.25, 1.1)
+_PAREN_RE = re.compile(r"\([^()]*\)")
+
+
 def as_code(chunk: str, alone: bool = False) -> str | None:
     """The register code a chunk of a query reads as (step 2), or None."""
     mapped = unicodedata.normalize("NFKC", chunk).casefold().translate(_DASHES)
@@ -293,12 +331,31 @@ class Query:
     text: str
     codes: tuple[str, ...]
     words: tuple[str, ...]  # folded words, in order
-    stems: tuple[str, ...]  # their stems, unique, in order
+    stems: tuple[str, ...]  # their (Kazakh) stems, unique, in order
     key: str  # the folded query, for exact matches
+    #: Per stem, every key it may stand for (its Kazakh stem first, then its Russian one).
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.codes and not self.stems
+
+    def keys_of(self, i: int) -> tuple[str, ...]:
+        return self.alternatives[i] if self.alternatives else (self.stems[i],)
+
+    def without(self, drop: Collection[int]) -> Query:
+        """The same query without the stems at positions `drop` (words read as facts)."""
+        keep = [i for i in range(len(self.stems)) if i not in drop]
+        gone = {self.stems[i] for i in drop}
+        words = tuple(w for w in self.words if stem(w) not in gone)
+        return Query(
+            self.text,
+            self.codes,
+            words,
+            tuple(self.stems[i] for i in keep),
+            " ".join(words),
+            tuple(self.keys_of(i) for i in keep),
+        )
 
 
 def parse_query(text: str) -> Query:
@@ -313,9 +370,22 @@ def parse_query(text: str) -> Query:
             codes.append(code)
         else:
             rest.append(chunk)
-    words = fold(" ".join(rest)).split()
-    stems = tuple(dict.fromkeys(stem(w) for w in words))
-    return Query(text, tuple(dict.fromkeys(codes)), tuple(words), stems, " ".join(words))
+    raw = _WORD_RE.findall(" ".join(rest).casefold().translate(_DASHES))
+    words = tuple(fold_word(w) for w in raw)
+    alternatives: dict[str, tuple[str, ...]] = {}
+    for original, word in zip(raw, words, strict=True):
+        keys = (stem(word),) if _KAZAKH_LETTERS & set(original) else word_keys(word)
+        if keys[0] in alternatives:
+            keys = tuple(dict.fromkeys(alternatives[keys[0]] + keys))
+        alternatives[keys[0]] = keys
+    return Query(
+        text,
+        tuple(dict.fromkeys(codes)),
+        words,
+        tuple(alternatives),
+        " ".join(words),
+        tuple(alternatives.values()),
+    )
 
 
 # ---------------------------------------------------------------------------- the data
@@ -331,6 +401,8 @@ class Entity:
     notation: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # skos:prefLabel by language tag
     alt_labels: list[tuple[str, str]] = field(default_factory=list)  # (text, language tag)
+    #: skos:hiddenLabel (text, language tag): found by, never shown as a name.
+    hidden_labels: list[tuple[str, str]] = field(default_factory=list)
     links: dict[str, list[str]] = field(default_factory=dict)  # property id -> entity ids
     literals: dict[str, list[str]] = field(default_factory=dict)  # property id -> values
     mappings: list[tuple[str, str]] = field(default_factory=list)  # (relation, target URI)
@@ -374,6 +446,8 @@ class Hit:
     entity: Entity
     score: float
     matched: str
+    #: 1 if the entity has the category and qualification level the query named.
+    fits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +472,8 @@ class _Doc:
     label: str
     stems: tuple[str, ...]
     key: str | None  # folded label, for exact matches; None for expansions
+    #: Stems met only inside parentheses: they count PAREN_QUALITY of a match.
+    inner: frozenset[str] = frozenset()
 
 
 def canonical_language(tag: str) -> str:
@@ -442,6 +518,10 @@ class SearchIndex:
         self.abbreviations = self._abbreviations()
         self._docs: list[_Doc] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
+        self._narrower: dict[str, list[Entity]] = defaultdict(list)
+        for e in entities:
+            for ref in e.links.get("broader", ()):
+                self._narrower[ref].append(e)
         self._build_docs()
         df: dict[str, int] = defaultdict(int)
         for stems in self._entity_stems():
@@ -456,6 +536,7 @@ class SearchIndex:
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for s in self._vocabulary:
             self._by_length[len(s)].append(s)
+        self._facts = self._fact_labels()
         self._search_cached = lru_cache(maxsize=4096)(self._search)
         self._term_matches = lru_cache(maxsize=16384)(self._matches)
 
@@ -517,8 +598,10 @@ class SearchIndex:
                     lang = canonical_language(o.language or "")
                     if p == SKOS_PREF:
                         e.labels.setdefault(lang, o.value)
-                    elif p in (SKOS_ALT, SKOS_HIDDEN):
+                    elif p == SKOS_ALT:
                         e.alt_labels.append((o.value, lang))
+                    elif p == SKOS_HIDDEN:
+                        e.hidden_labels.append((o.value, lang))
                     elif p == SKOS_NOTATION:
                         e.notation = e.notation or o.value
                     elif p == OWL_DEPRECATED:
@@ -534,6 +617,7 @@ class SearchIndex:
             for values in (*e.links.values(), *e.literals.values()):
                 values.sort(key=natural_key)
             e.alt_labels.sort()
+            e.hidden_labels.sort()
             e.mappings.sort()
             entities.append(e)
         by_id = {e.id: e for e in entities}
@@ -615,24 +699,47 @@ class SearchIndex:
 
     def texts(self, e: Entity) -> Iterator[str]:
         """Every text an entity can be found by."""
-        yield from e.labels.values()
-        for text, _lang in e.alt_labels:
+        for text, _lang in self.tagged_texts(e):
             yield text
+
+    def tagged_texts(self, e: Entity) -> Iterator[tuple[str, str]]:
+        """Every text an entity can be found by, with its language tag ("" if none).
+
+        A position is also found by its occupation's hidden labels (everyday names such as
+        "медсестра" are given once, to the job, in data/hidden_labels.csv)."""
+        yield from ((text, lang) for lang, text in e.labels.items())
+        yield from e.alt_labels
+        yield from e.hidden_labels
+        if e.type == "position":
+            for ref in e.links.get("occupation", ()):
+                occupation = self.by_id.get(ref)
+                if occupation is not None:
+                    yield from occupation.hidden_labels
         if e.notation and e.type not in ("position", "grade", "tier", "block"):
-            yield e.notation  # identifiers such as ZTMO; register codes are matched as codes
+            yield e.notation, ""  # identifiers such as ZTMO; register codes are matched as codes
         for _, uri in e.mappings:
             if uri in self.isco:
-                yield f"ISCO {self.isco[uri].code}"
+                yield f"ISCO {self.isco[uri].code}", ""
+
+    def _stems_of(self, text: str, lang: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Stems of a label in its language, and those met only inside parentheses."""
+        folded = fold(text)
+        if lang == "ru":
+            stems = tuple(stem_ru(w) for w in folded.split())
+            outer = {stem_ru(w) for w in fold(_PAREN_RE.sub(" ", text)).split()}
+        else:
+            stems = self._keys(folded)
+            outer = set(self._keys(fold(_PAREN_RE.sub(" ", text))))
+        return stems, frozenset(stems) - outer if "(" in text else frozenset()
 
     def _build_docs(self) -> None:
         for i, e in enumerate(self.entities):
             seen: set[tuple[str, ...]] = set()
-            for text in self.texts(e):
-                folded = fold(text)
-                stems = self._keys(folded)
+            for text, lang in self.tagged_texts(e):
+                stems, inner = self._stems_of(text, lang)
                 if not stems:
                     continue
-                variants = [(stems, folded)]
+                variants = [(stems, fold(text))]
                 expanded = self._expand(stems)
                 if expanded is not None:
                     variants.append((expanded, None))
@@ -640,11 +747,50 @@ class SearchIndex:
                     if variant in seen and key is None:
                         continue
                     seen.add(variant)
-                    unique = tuple(dict.fromkeys(variant))
-                    doc = len(self._docs)
-                    self._docs.append(_Doc(i, text, unique, key))
-                    for s in unique:
-                        self._postings[s].append(doc)
+                    self._add_doc(i, text, variant, key, inner)
+            for text, variant in self._narrower_kinds(e):
+                if variant not in seen:
+                    seen.add(variant)
+                    self._add_doc(i, text, variant, None, frozenset())
+
+    def _add_doc(
+        self, entity: int, text: str, stems: tuple[str, ...], key: str | None, inner: frozenset
+    ) -> None:
+        unique = tuple(dict.fromkeys(stems))
+        doc = len(self._docs)
+        self._docs.append(_Doc(entity, text, unique, key, inner))
+        for s in unique:
+            self._postings[s].append(doc)
+
+    def _narrower_kinds(self, e: Entity) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """A position's title with its kind of institution replaced by each narrower kind.
+
+        The law lists kinds in parentheses ("уақытша болу ұйымы (... түнде болу үйлері ...)");
+        the curated institution types keep them as skos:narrower concepts. So the head of a
+        temporary-stay organisation is found as the head of a night-stay house, in Kazakh
+        and in Russian. Parentheses of the narrower kind's label are left out."""
+        if e.type != "position":
+            return
+        for ref in e.links.get("institution-type", ()):
+            kind = self.by_id.get(ref)
+            if kind is None:
+                continue
+            for narrower in self._narrower.get(ref, ()):
+                for lang in ("kk", "ru"):
+                    title, broad, name = (
+                        e.labels.get(lang),
+                        kind.labels.get(lang),
+                        narrower.labels.get(lang),
+                    )
+                    if not (title and broad and name):
+                        continue
+                    title_stems, _ = self._stems_of(title, lang)
+                    broad_stems, _ = self._stems_of(_PAREN_RE.sub(" ", broad), lang)
+                    if not set(broad_stems) <= set(title_stems):
+                        continue
+                    name_stems, _ = self._stems_of(_PAREN_RE.sub(" ", name), lang)
+                    rest = tuple(st for st in title_stems if st not in broad_stems)
+                    yield f"{title} ({narrower.label(lang)})", name_stems + rest
 
     def _entity_stems(self) -> Iterator[set[str]]:
         per_entity: dict[int, set[str]] = defaultdict(set)
@@ -700,6 +846,7 @@ class SearchIndex:
         query = parse_query(text)
         if query.empty:
             return ()
+        facts, query = self.read_facts(query)
         scores: dict[int, tuple[float, str]] = {}
         if query.stems:
             scores = self._word_scores(query, min_score)
@@ -715,12 +862,81 @@ class SearchIndex:
             else:
                 scores = code_hits
         hits = [
-            Hit(self.entities[i], round(score, 1), matched)
+            Hit(self.entities[i], round(score, 1), matched, self.meets(self.entities[i], facts))
             for i, (score, matched) in scores.items()
             if score >= min_score and (not types or self.entities[i].type in types)
         ]
-        hits.sort(key=lambda h: (-h.score, h.entity.deprecated, h.entity.order))
+        hits.sort(key=lambda h: (-h.fits, -h.score, h.entity.deprecated, h.entity.order))
         return tuple(hits[:limit] if limit else hits)
+
+    # ------------------------------------------------------------------------ facts
+
+    def _fact_labels(self) -> list[tuple[str, str, tuple[tuple[str, ...], ...]]]:
+        """(kind, id, stems) of every label of the categories and qualification levels,
+        longest first: the words a query may name them by ("второй категории")."""
+        out = []
+        for e in self.entities:
+            if e.type not in FACT_KINDS:
+                continue
+            texts = [(t, lang) for lang, t in e.labels.items()] + e.alt_labels + e.hidden_labels
+            for text, lang in texts:
+                stems, _ = self._stems_of(text, lang)
+                if stems:
+                    out.append((e.type, e.id, tuple(dict.fromkeys(stems))))
+        out.sort(key=lambda item: -len(item[2]))
+        return out
+
+    def read_facts(self, query: Query) -> tuple[dict[str, str], Query]:
+        """The category and qualification level a query names, and the query without them.
+
+        A fact is read only when every word of one of its labels is in the query and words
+        are left over: "врач второй категории" asks for a doctor of the second category;
+        "бірінші санат" alone asks for the category itself."""
+        facts: dict[str, str] = {}
+        used: set[int] = set()
+        for kind, ident, stems in self._facts:
+            if kind in facts:
+                continue
+            found = []
+            for st in stems:
+                i = next(
+                    (
+                        i
+                        for i in range(len(query.stems))
+                        if i not in used and i not in found and st in query.keys_of(i)
+                    ),
+                    None,
+                )
+                if i is None:
+                    break
+                found.append(i)
+            else:
+                if len(used) + len(found) < len(query.stems):
+                    facts[kind] = ident
+                    used.update(found)
+        if not facts:
+            return {}, query
+        return facts, query.without(used)
+
+    def facts_of(self, e: Entity) -> dict[str, str]:
+        """The facts that tell grades apart, of a position or grade (a position's own
+        qualification level wins over its grade's)."""
+        out: dict[str, str] = {}
+        grade = self.by_id.get(e.links["grade"][0]) if e.links.get("grade") else None
+        for kind in (*FACT_KINDS, "significance-level", "sector"):
+            values = e.links.get(kind) or (grade.links.get(kind) if grade else None)
+            if values:
+                out[kind] = values[0]
+        return out
+
+    def meets(self, e: Entity, facts: dict[str, str]) -> int:
+        """1 if the entity has every fact asked for, else 0 (entities without them: 0)."""
+        if not facts:
+            return 0
+        have = self.facts_of(e)
+        return int(all(have.get(kind) == ident for kind, ident in facts.items()))
+
+    # ------------------------------------------------------------------------ scoring
 
     def _word_scores(self, query: Query, min_score: float) -> dict[int, tuple[float, str]]:
         """Best word score and label per entity, term at a time over the postings.
@@ -728,19 +944,29 @@ class SearchIndex:
         Only (document, query word) pairs that match are touched, so a common word such as
         "басшы" costs its postings once, not once per word of every candidate title.
         """
-        variants = [query.stems]
+        variants = [[query.keys_of(i) for i in range(len(query.stems))]]
         expanded = self._expand(query.stems)
         if expanded is not None:
-            variants.append(tuple(dict.fromkeys(expanded)))
+            variants.append([(x,) for x in dict.fromkeys(expanded)])
         best: dict[int, tuple[float, str]] = {}
         weights = self._weights
-        for stems in variants:
+        for terms in variants:
             term_weights = []
             found: dict[int, dict[int, tuple[float, str]]] = {}  # doc -> term -> (quality, stem)
-            for t, q in enumerate(stems):
-                matches = self._term_matches(q)
-                term_weights.append(weights[q] if q in weights else self._fallback_weight(matches))
-                for s, quality in matches:
+            term_matches = []
+            for keys in terms:
+                matches: dict[str, float] = {}
+                for q in keys:
+                    for s, quality in self._term_matches(q):
+                        if quality > matches.get(s, 0.0):
+                            matches[s] = quality
+                known = [weights[q] for q in keys if q in weights]
+                weight = max(known) if known else self._fallback_weight(tuple(matches.items()))
+                term_weights.append(weight)
+                term_matches.append(matches)
+            self._reweigh(terms, term_weights)
+            for t, matches in enumerate(term_matches):
+                for s, quality in matches.items():
                     for d in self._postings[s]:
                         slot = found.get(d)
                         if slot is None:
@@ -759,6 +985,8 @@ class SearchIndex:
                     got = 0.0
                     covered: dict[str, float] = {}
                     for t, (quality, s) in slot.items():
+                        if s in doc.inner:
+                            quality *= PAREN_QUALITY
                         got += term_weights[t] * quality
                         if quality > covered.get(s, 0.0):
                             covered[s] = quality
@@ -775,6 +1003,20 @@ class SearchIndex:
                     best[doc.entity] = (score, doc.label)
         return best
 
+    @staticmethod
+    def _reweigh(terms: list[tuple[str, ...]], term_weights: list[float]) -> None:
+        """Soft words weigh a share of the lightest other word, and the first two other
+        words weigh more than the rest (in place)."""
+        soft = [any(q in SOFT_WORDS for q in keys) for keys in terms]
+        hard = [w for w, is_soft in zip(term_weights, soft, strict=True) if not is_soft]
+        lead = 0
+        for t, is_soft in enumerate(soft):
+            if is_soft:
+                term_weights[t] = _SOFT_WEIGHT * min(hard or [term_weights[t]])
+            elif len(hard) > 1 and lead < len(LEADING_WEIGHTS):
+                term_weights[t] *= LEADING_WEIGHTS[lead]
+                lead += 1
+
     def _fallback_weight(self, matches: tuple[tuple[str, float], ...]) -> float:
         """A query word missing from the index weighs as its best near match, else a lot."""
         if not matches:
@@ -790,11 +1032,11 @@ class SearchIndex:
             groups.setdefault((h.entity.type, fold(h.entity.label("kk"))), []).append(h)
         out = []
         for (kind, _), members in groups.items():
-            members.sort(key=lambda h: natural_key(h.entity.notation or h.entity.id))
+            members.sort(key=lambda h: (-h.fits, natural_key(h.entity.notation or h.entity.id)))
             score = max(h.score for h in members)
             title = members[0].entity.label("kk")
             out.append(Group(title, kind, score, tuple(members)))
-        out.sort(key=lambda g: (-g.score, min(h.entity.order for h in g.hits)))
+        out.sort(key=lambda g: (-g.hits[0].fits, -g.score, min(h.entity.order for h in g.hits)))
         return out
 
     def type_name(self, kind: str, lang: str = "en") -> str:
