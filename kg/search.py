@@ -62,7 +62,7 @@ import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -290,6 +290,8 @@ _SOFT_WEIGHT = 0.35
 #: A label word met only inside parentheses (an aside such as "(облыстық маңызы бар
 #: қаланың)") counts this much of a word of the title proper.
 PAREN_QUALITY = 0.55
+#: A match on a position's occupation's names, for a match on the title's own words.
+BORROWED = 0.97
 #: The first words of a query weigh more: they say what is looked for.
 LEADING_WEIGHTS = (1.25, 1.1)
 _PAREN_RE = re.compile(r"\([^()]*\)")
@@ -342,20 +344,6 @@ class Query:
 
     def keys_of(self, i: int) -> tuple[str, ...]:
         return self.alternatives[i] if self.alternatives else (self.stems[i],)
-
-    def without(self, drop: Collection[int]) -> Query:
-        """The same query without the stems at positions `drop` (words read as facts)."""
-        keep = [i for i in range(len(self.stems)) if i not in drop]
-        gone = {self.stems[i] for i in drop}
-        words = tuple(w for w in self.words if stem(w) not in gone)
-        return Query(
-            self.text,
-            self.codes,
-            words,
-            tuple(self.stems[i] for i in keep),
-            " ".join(words),
-            tuple(self.keys_of(i) for i in keep),
-        )
 
 
 def parse_query(text: str) -> Query:
@@ -474,6 +462,8 @@ class _Doc:
     key: str | None  # folded label, for exact matches; None for expansions
     #: Stems met only inside parentheses: they count PAREN_QUALITY of a match.
     inner: frozenset[str] = frozenset()
+    #: What a match on this text is worth (BORROWED for an occupation's names).
+    factor: float = 1.0
 
 
 def canonical_language(tag: str) -> str:
@@ -705,21 +695,29 @@ class SearchIndex:
     def tagged_texts(self, e: Entity) -> Iterator[tuple[str, str]]:
         """Every text an entity can be found by, with its language tag ("" if none).
 
-        A position is also found by its occupation's hidden labels (everyday names such as
-        "медсестра" are given once, to the job, in data/hidden_labels.csv)."""
+        A position is also found by its occupation's names (see borrowed_texts)."""
         yield from ((text, lang) for lang, text in e.labels.items())
         yield from e.alt_labels
         yield from e.hidden_labels
-        if e.type == "position":
-            for ref in e.links.get("occupation", ()):
-                occupation = self.by_id.get(ref)
-                if occupation is not None:
-                    yield from occupation.hidden_labels
         if e.notation and e.type not in ("position", "grade", "tier", "block"):
             yield e.notation, ""  # identifiers such as ZTMO; register codes are matched as codes
         for _, uri in e.mappings:
             if uri in self.isco:
                 yield f"ISCO {self.isco[uri].code}", ""
+
+    def borrowed_texts(self, e: Entity) -> Iterator[tuple[str, str]]:
+        """A position's texts that are its occupation's: they score BORROWED of a match, so
+        a title's own words win a tie ("научный сотрудник": the researcher, not the chief
+        researcher, though both are of the occupation "Научный сотрудник")."""
+        if e.type != "position":
+            return
+        for ref in e.links.get("occupation", ()):
+            occupation = self.by_id.get(ref)
+            if occupation is not None:
+                for lang in ("kk", "ru"):
+                    if lang in occupation.labels:
+                        yield occupation.labels[lang], lang
+                yield from occupation.hidden_labels
 
     def _stems_of(self, text: str, lang: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """Stems of a label in its language, and those met only inside parentheses."""
@@ -748,17 +746,28 @@ class SearchIndex:
                         continue
                     seen.add(variant)
                     self._add_doc(i, text, variant, key, inner)
+            for text, lang in self.borrowed_texts(e):
+                stems, inner = self._stems_of(text, lang)
+                if stems and stems not in seen:
+                    seen.add(stems)
+                    self._add_doc(i, text, stems, fold(text), inner, BORROWED)
             for text, variant in self._narrower_kinds(e):
                 if variant not in seen:
                     seen.add(variant)
                     self._add_doc(i, text, variant, None, frozenset())
 
     def _add_doc(
-        self, entity: int, text: str, stems: tuple[str, ...], key: str | None, inner: frozenset
+        self,
+        entity: int,
+        text: str,
+        stems: tuple[str, ...],
+        key: str | None,
+        inner: frozenset,
+        factor: float = 1.0,
     ) -> None:
         unique = tuple(dict.fromkeys(stems))
         doc = len(self._docs)
-        self._docs.append(_Doc(entity, text, unique, key, inner))
+        self._docs.append(_Doc(entity, text, unique, key, inner, factor))
         for s in unique:
             self._postings[s].append(doc)
 
@@ -889,34 +898,27 @@ class SearchIndex:
     def read_facts(self, query: Query) -> tuple[dict[str, str], Query]:
         """The category and qualification level a query names, and the query without them.
 
-        A fact is read only when every word of one of its labels is in the query and words
-        are left over: "врач второй категории" asks for a doctor of the second category;
+        A fact is read only when every word of one of its labels is in the query, side by
+        side, and words are left over: "врач второй категории" asks for a doctor of the second category;
         "бірінші санат" alone asks for the category itself."""
         facts: dict[str, str] = {}
+        keys = [word_keys(w) for w in query.words]
         used: set[int] = set()
         for kind, ident, stems in self._facts:
             if kind in facts:
                 continue
-            found = []
-            for st in stems:
-                i = next(
-                    (
-                        i
-                        for i in range(len(query.stems))
-                        if i not in used and i not in found and st in query.keys_of(i)
-                    ),
-                    None,
-                )
-                if i is None:
+            n = len(stems)
+            for first in range(len(keys) - n + 1):
+                window = [i for i in range(first, first + n) if i not in used]
+                if len(window) == n and _covers(stems, [keys[i] for i in window]):
+                    if len(used) + n < len(keys):  # words are left over
+                        facts[kind] = ident
+                        used.update(window)
                     break
-                found.append(i)
-            else:
-                if len(used) + len(found) < len(query.stems):
-                    facts[kind] = ident
-                    used.update(found)
         if not facts:
             return {}, query
-        return facts, query.without(used)
+        rest = parse_query(" ".join(w for i, w in enumerate(query.words) if i not in used))
+        return facts, replace(rest, text=query.text, codes=query.codes)
 
     def facts_of(self, e: Entity) -> dict[str, str]:
         """The facts that tell grades apart, of a position or grade (a position's own
@@ -998,6 +1000,7 @@ class SearchIndex:
                     recall = got / total
                     precision /= doc_weight[d]
                     score = min(99.0, 100.0 * recall * recall * (0.55 + 0.45 * precision))
+                score *= doc.factor
                 previous = best.get(doc.entity)
                 if previous is None or score > previous[0]:
                     best[doc.entity] = (score, doc.label)
@@ -1067,6 +1070,17 @@ class SearchIndex:
                 if uri in self.isco and (not limited or source is e or limited & levels):
                     out.append((relation, source.id, self.isco[uri]))
         return out
+
+
+def _covers(stems: tuple[str, ...], words: list[tuple[str, ...]]) -> bool:
+    """True if each stem is a key of its own word (the words in any order)."""
+    free = list(words)
+    for st in stems:
+        i = next((i for i, keys in enumerate(free) if st in keys), None)
+        if i is None:
+            return False
+        free.pop(i)
+    return True
 
 
 def _one_edit(a: str, b: str) -> bool:
