@@ -1100,3 +1100,114 @@ def _one_edit(a: str, b: str) -> bool:
     if la > lb:
         return a[i + 1 :] == b[i:]
     return a[i:] == b[i + 1 :]
+
+
+# ---------------------------------------------------------------------------- result rows
+
+#: Facts that may tell the grades of one title apart, in the order chips show them.
+CHIP_FACTS = ("qualification-level", "category", "significance-level", "sector", "institution-type")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Narrowing of results to a sector, a block or a kind of institution (ids)."""
+
+    sector: str = ""
+    block: str = ""
+    institution_type: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.sector or self.block or self.institution_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """One grade of a title, with the facts that set it apart from the title's other grades."""
+
+    hit: Hit
+    grade: str
+    facts: tuple[tuple[str, Entity], ...]  # (property id, the linked entity)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Search results as people read them: one row per title, occupations apart."""
+
+    groups: list[Group]  # positions and other register entities, one row per title
+    occupations: list[Group]  # the jobs, listed apart
+    facts: dict[str, str]  # what the query's words were read as (kind -> id)
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f"  {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _passes(index: SearchIndex, e: Entity, f: Filters) -> bool:
+    if not f:
+        return True
+    if e.type not in ("position", "grade"):
+        return False
+    facts = index.facts_of(e)
+    if f.sector and facts.get("sector", "").rpartition("/")[2] != f.sector.rpartition("/")[2]:
+        return False
+    if f.block and not e.grade_notation.upper().startswith(f.block.upper()[:1]):
+        return False
+    if f.institution_type:
+        wanted = f.institution_type.rpartition("/")[2]
+        kinds = set(e.links.get("institution-type", ()))
+        todo = list(kinds)
+        while todo:  # a kind counts as each of its broader kinds (ZTMO is an MM)
+            k = index.by_id.get(todo.pop())
+            for b in k.links.get("broader", ()) if k else ():
+                if b not in kinds:
+                    kinds.add(b)
+                    todo.append(b)
+        if wanted not in {k.rpartition("/")[2] for k in kinds}:
+            return False
+    return True
+
+
+def result_rows(index: SearchIndex, text: str, hits: list[Hit], filters: Filters) -> Rows:
+    """Hits as rows: titles of positions (and other entities) one row each, occupations apart."""
+    query = parse_query(text)
+    facts = index.read_facts(query)[0] if not query.empty else {}
+    kept = [h for h in hits if _passes(index, h.entity, filters)]
+    groups = index.group(h for h in kept if h.entity.type != "occupation")
+    occupations = index.group(h for h in kept if h.entity.type == "occupation")
+    return Rows(groups, occupations, facts)
+
+
+def chips(index: SearchIndex, group: Group) -> list[Chip]:
+    """The grades of a title, each with the facts that differ between them (a nurse: the
+    qualification level and the category; a head in block A: the significance level)."""
+    facts = [index.facts_of(h.entity) for h in group.hits]
+    kinds = [k for k in CHIP_FACTS if len({f.get(k) for f in facts}) > 1]
+    out = []
+    for h, f in zip(group.hits, facts, strict=True):
+        linked = tuple((k, index.by_id[f[k]]) for k in kinds if f.get(k) in index.by_id)
+        out.append(Chip(h, h.entity.grade_notation or h.entity.notation, linked))
+    return out
+
+
+def nearest_titles(index: SearchIndex, text: str, n: int = 5) -> list[Entity]:
+    """Positions whose title (or everyday name) is spelled most like `text`, one per title:
+    the suggestions of a "no such position" answer."""
+    if not fold(text):
+        return []
+    wanted = _trigrams(fold(text))
+    best: dict[str, tuple[float, Entity]] = {}
+    for e in index.entities:
+        if e.type != "position" or e.deprecated:
+            continue
+        title = fold(e.label("kk"))
+        if title in best:
+            continue
+        names = [t for t, _ in index.tagged_texts(e)] + [t for t, _ in index.borrowed_texts(e)]
+        score = 0.0
+        for name in names:
+            grams = _trigrams(fold(name))
+            score = max(score, 2 * len(wanted & grams) / (len(wanted) + len(grams) or 1))
+        best[title] = (score, e)
+    ranked = sorted(best.values(), key=lambda pair: (-pair[0], pair[1].order))
+    return [e for score, e in ranked[:n] if score > 0]

@@ -24,6 +24,7 @@ from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import linked_data, search_routes, sparql
+from kg.web.i18n import install_gettext
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -58,6 +59,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.query_service = service
     app.state.repository = Repository(service)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+    install_gettext(app.state.templates.env)
     app.state.search = SearchIndex.from_release(release_dir)
     app.state.reconciler = Reconciler(app.state.search)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
