@@ -1211,3 +1211,27 @@ def nearest_titles(index: SearchIndex, text: str, n: int = 5) -> list[Entity]:
         best[title] = (score, e)
     ranked = sorted(best.values(), key=lambda pair: (-pair[0], pair[1].order))
     return [e for score, e in ranked[:n] if score > 0]
+
+
+def resolve_words(index: SearchIndex, kind: str, text: str) -> list[str]:
+    """Ids of the entities of `kind` that a value given in words names, in any language:
+    every word of the value is a word of one of the entity's labels ("орташа", "средний" and
+    "medium" name the medium qualification level; "бірінші", "первая", "first" the first
+    category). Ids and notations are matched by the caller."""
+    words = fold(text).split()
+    if not words:
+        return []
+    wanted = [set(word_keys(w)) | {w} for w in words]
+    out = []
+    for e in index.entities:
+        if e.type != kind:
+            continue
+        texts = [(t, lang) for lang, t in e.labels.items()] + e.alt_labels + e.hidden_labels
+        for label, lang in texts:
+            proper = _PAREN_RE.sub(" ", label)  # not the asides: "(города областного значения)"
+            stems, _ = index._stems_of(proper, lang)
+            have = set(stems) | set(fold(proper).split())
+            if all(keys & have for keys in wanted):
+                out.append(e.id)
+                break
+    return out
