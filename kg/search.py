@@ -901,20 +901,28 @@ class SearchIndex:
         A fact is read only when every word of one of its labels is in the query, side by
         side, and words are left over: "врач второй категории" asks for a doctor of the second category;
         "бірінші санат" alone asks for the category itself."""
-        facts: dict[str, str] = {}
         keys = [word_keys(w) for w in query.words]
-        used: set[int] = set()
+        found: list[tuple[str, str, frozenset[int]]] = []  # every label that stands in the query
         for kind, ident, stems in self._facts:
-            if kind in facts:
-                continue
             n = len(stems)
             for first in range(len(keys) - n + 1):
-                window = [i for i in range(first, first + n) if i not in used]
-                if len(window) == n and _covers(stems, [keys[i] for i in window]):
-                    if len(used) + n < len(keys):  # words are left over
-                        facts[kind] = ident
-                        used.update(window)
-                    break
+                window = list(range(first, first + n))
+                if _covers(stems, [keys[i] for i in window]):
+                    found.append((kind, ident, frozenset(window)))
+        # the reading that explains most words with one value per kind, and leaves some over
+        best: tuple[int, dict[str, str], frozenset[int]] = (0, {}, frozenset())
+
+        def choose(i: int, facts: dict[str, str], used: frozenset[int]) -> None:
+            nonlocal best
+            if len(used) > best[0] and len(used) < len(keys):
+                best = (len(used), dict(facts), used)
+            for j in range(i, len(found)):
+                kind, ident, window = found[j]
+                if kind not in facts and not window & used:
+                    choose(j + 1, {**facts, kind: ident}, used | window)
+
+        choose(0, {}, frozenset())
+        _, facts, used = best
         if not facts:
             return {}, query
         rest = parse_query(" ".join(w for i, w in enumerate(query.words) if i not in used))
