@@ -1204,21 +1204,28 @@ def nearest_titles(index: SearchIndex, text: str, n: int = 5) -> list[Entity]:
     if not fold(text):
         return []
     wanted = _trigrams(fold(text))
-    best: dict[str, tuple[float, Entity]] = {}
-    for e in index.entities:
-        if e.type != "position" or e.deprecated:
-            continue
-        title = fold(e.label("kk"))
-        if title in best:
-            continue
-        names = [t for t, _ in index.tagged_texts(e)] + [t for t, _ in index.borrowed_texts(e)]
-        score = 0.0
-        for name in names:
-            grams = _trigrams(fold(name))
-            score = max(score, 2 * len(wanted & grams) / (len(wanted) + len(grams) or 1))
-        best[title] = (score, e)
-    ranked = sorted(best.values(), key=lambda pair: (-pair[0], pair[1].order))
-    return [e for score, e in ranked[:n] if score > 0]
+    ranked = []
+    for e, names in _title_grams(index):
+        score = max(2 * len(wanted & grams) / (len(wanted) + len(grams) or 1) for grams in names)
+        ranked.append((-score, e.order, e))
+    ranked.sort(key=lambda item: item[:2])
+    return [e for score, _, e in ranked[:n] if score < 0]
+
+
+def _title_grams(index: SearchIndex) -> list[tuple[Entity, list[set[str]]]]:
+    """Per title (its first current position), the trigrams of each of its preferred names;
+    made once per index (the index never changes while served)."""
+    found = getattr(index, "_title_grams", None)
+    if found is None:
+        seen: dict[str, tuple[Entity, list[set[str]]]] = {}
+        for e in index.entities:
+            if e.type != "position" or e.deprecated or fold(e.label("kk")) in seen:
+                continue
+            names = [e.labels[x] for x in ("kk", "ru") if x in e.labels]
+            seen[fold(e.label("kk"))] = (e, [_trigrams(fold(name)) for name in names])
+        found = list(seen.values())
+        index._title_grams = found  # type: ignore[attr-defined]
+    return found
 
 
 def resolve_words(index: SearchIndex, kind: str, text: str) -> list[str]:
