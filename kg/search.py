@@ -34,6 +34,21 @@ Normalisation (labels and queries go through the same steps, so they meet in the
    (``skos:altLabel "ЗТМО"``) and whose Kazakh preferred label is its expansion, as the
    register's note defines it, lets every label containing the abbreviation be found by the
    expansion, and a query containing the abbreviation find labels that spell it out.
+6. Russian: labels tagged ``ru`` are stemmed by Snowball's Russian stemmer; a query word
+   (which has no language tag) stands for its Kazakh stem and, unless it has a Kazakh
+   letter, its Russian one, and matches through either.
+
+What a label is: preferred, alternative and hidden labels (``skos:hiddenLabel``: the
+everyday names of data/hidden_labels.csv). A position is also found by its occupation's
+names and hidden labels, at :data:`BORROWED` of a match (so "медсестра" finds every
+Мейіргер, and a title's own words still win a tie), and by its title with its kind of
+institution replaced by each narrower kind (the law's parenthesised lists: the head of a
+temporary-stay organisation is the head of a night-stay house).
+
+Facts: words that name a category or a qualification level, side by side ("второй
+категории", "бірінші санатты", "орташа біліктілік"; every label of those concepts counts),
+are taken out of the query when other words remain, and hits that have those facts sort
+first (``Hit.fits``).
 
 Ranking: a query's words are matched to a label's words (same stem: 1.0; the query word is a
 prefix of the label's, as while typing: 0.5-0.9; the label's stem is a prefix of the query's,
@@ -48,7 +63,10 @@ kk-Latn, alternative labels, notation). Code chunks match notations (exact: 100;
 code that starts with it: 4 points less per extra part, so B2-1 finds B2-1-H and its
 positions) and, mixed with words, restrict the word matches to those notations.
 Ties prefer positions, then occupations, grades, tiers, blocks, institution types; then the
-register's order. Deprecated concepts stay findable, after current ones.
+register's order. Deprecated concepts stay findable, after current ones. A label word met
+only inside parentheses counts :data:`PAREN_QUALITY` of a match; the first two query words
+weigh :data:`LEADING_WEIGHTS` more; rank words (:data:`SOFT_WORDS`: аға, кіші, старший, ...)
+weigh a share of the lightest other word, so "аға маман" lists the specialists.
 
 Grouping: hits with the same normalised Kazakh title and type form one group, which lists
 the grade notations side by side ("Бухгалтер: C2, C3").
