@@ -305,6 +305,18 @@ SOFT_WORDS = frozenset(
     stem(w) for w in ("ага", "кiши", "киши", "жетекши", "senior", "junior", "leading")
 ) | frozenset(stem_ru(w) for w in ("старший", "младший", "ведущий"))
 _SOFT_WEIGHT = 0.35
+#: The law's words for "of every specialty / name" ("Барлық мамандықтағы дәрігерлер",
+#: "Врачи всех специальностей", "Барлық атаудағы техниктер"), as stems of kk and ru labels.
+OPEN_MARKERS = (
+    (stem("барлык"), stem("мамандыктагы")),
+    (stem("барлык"), stem("атаудагы")),
+    (stem_ru("всех"), stem_ru("специальностей")),
+    (stem_ru("всех"), stem_ru("наименований")),
+)
+#: What a query word missing from such a title counts, as a share of its weight.
+OPEN_SHARE = 0.25
+#: What a query word the register never uses weighs, as a share of the lightest found word.
+_UNKNOWN_SHARE = 0.5
 #: A label word met only inside parentheses (an aside such as "(облыстық маңызы бар
 #: қаланың)") counts this much of a word of the title proper.
 PAREN_QUALITY = 0.55
@@ -482,6 +494,9 @@ class _Doc:
     inner: frozenset[str] = frozenset()
     #: What a match on this text is worth (BORROWED for an occupation's names).
     factor: float = 1.0
+    #: The title covers every specialty ("Барлық мамандықтағы дәрігерлер"): query words it
+    #: lacks may name one ("врач-терапевт") and count OPEN_SHARE of their weight.
+    open: bool = False
 
 
 def canonical_language(tag: str) -> str:
@@ -785,7 +800,8 @@ class SearchIndex:
     ) -> None:
         unique = tuple(dict.fromkeys(stems))
         doc = len(self._docs)
-        self._docs.append(_Doc(entity, text, unique, key, inner, factor))
+        is_open = any(set(marker) <= set(unique) for marker in OPEN_MARKERS)
+        self._docs.append(_Doc(entity, text, unique, key, inner, factor, is_open))
         for s in unique:
             self._postings[s].append(doc)
 
@@ -992,7 +1008,7 @@ class SearchIndex:
                 weight = max(known) if known else self._fallback_weight(tuple(matches.items()))
                 term_weights.append(weight)
                 term_matches.append(matches)
-            self._reweigh(terms, term_weights)
+            self._reweigh(terms, term_weights, [not m for m in term_matches])
             for t, matches in enumerate(term_matches):
                 for s, quality in matches.items():
                     for d in self._postings[s]:
@@ -1018,12 +1034,15 @@ class SearchIndex:
                         got += term_weights[t] * quality
                         if quality > covered.get(s, 0.0):
                             covered[s] = quality
-                    if got < floor:
+                    if got < floor and not doc.open:
                         continue
                     precision = 0.0
                     for s, quality in covered.items():
                         precision += weights[s] * quality
                     recall = got / total
+                    if doc.open:  # the missing words may name the specialty
+                        missing = sum(w for t, w in enumerate(term_weights) if t not in slot)
+                        recall = got / (total - (1 - OPEN_SHARE) * missing)
                     precision /= doc_weight[d]
                     score = min(99.0, 100.0 * recall * recall * (0.55 + 0.45 * precision))
                 score *= doc.factor
@@ -1033,16 +1052,26 @@ class SearchIndex:
         return best
 
     @staticmethod
-    def _reweigh(terms: list[tuple[str, ...]], term_weights: list[float]) -> None:
-        """Soft words weigh a share of the lightest other word, and the first two other
-        words weigh more than the rest (in place)."""
+    def _reweigh(
+        terms: list[tuple[str, ...]], term_weights: list[float], unknown: list[bool]
+    ) -> None:
+        """Soft words weigh a share of the lightest other word; so do words the register
+        never uses when others are found ("учитель казахского языка": a teacher; a word
+        alone that nothing matches still finds nothing); the first two other words weigh
+        more than the rest (in place)."""
         soft = [any(q in SOFT_WORDS for q in keys) for keys in terms]
-        hard = [w for w, is_soft in zip(term_weights, soft, strict=True) if not is_soft]
+        hard = [
+            w
+            for w, is_soft, gone in zip(term_weights, soft, unknown, strict=True)
+            if not is_soft and not gone
+        ]
         lead = 0
         for t, is_soft in enumerate(soft):
             if is_soft:
                 term_weights[t] = _SOFT_WEIGHT * min(hard or [term_weights[t]])
-            elif len(hard) > 1 and lead < len(LEADING_WEIGHTS):
+            elif unknown[t] and hard:
+                term_weights[t] = _UNKNOWN_SHARE * min(hard)
+            elif len(hard) > 1 and lead < len(LEADING_WEIGHTS) and not unknown[t]:
                 term_weights[t] *= LEADING_WEIGHTS[lead]
                 lead += 1
 
