@@ -66,7 +66,9 @@ Ties prefer positions, then occupations, grades, tiers, blocks, institution type
 register's order. Deprecated concepts stay findable, after current ones. A label word met
 only inside parentheses counts :data:`PAREN_QUALITY` of a match; the first two query words
 weigh :data:`LEADING_WEIGHTS` more; rank words (:data:`SOFT_WORDS`: аға, кіші, старший, ...)
-weigh a share of the lightest other word, so "аға маман" lists the specialists.
+weigh a share of the lightest other word, so "аға маман" lists the specialists. A label
+with a word that makes it another job (:data:`DEPUTY_WORDS`: орынбасары, көмекшісі,
+заместитель, помощник) scores :data:`NOT_ASKED` of its match when the query has none.
 
 Grouping: hits with the same normalised Kazakh title and type form one group, which lists
 the grade notations side by side ("Бухгалтер: C2, C3").
@@ -313,6 +315,13 @@ OPEN_MARKERS = (
     (stem_ru("всех"), stem_ru("специальностей")),
     (stem_ru("всех"), stem_ru("наименований")),
 )
+#: Words that make a title another job: a deputy is not the head, a nurse's assistant not a
+#: nurse. A label with one of them, for a query without any, scores NOT_ASKED of its match.
+DEPUTY_WORDS = frozenset(
+    [stem("орынбасары"), stem("комекшиси"), stem("deputy")]
+    + [stem_ru(w) for w in ("заместитель", "помощник")]
+)
+NOT_ASKED = 0.85
 #: What a query word missing from such a title counts, as a share of its weight.
 OPEN_SHARE = 0.25
 #: What a query word the register never uses weighs, as a share of the lightest found word.
@@ -560,6 +569,9 @@ class SearchIndex:
         for s in self._vocabulary:
             self._by_length[len(s)].append(s)
         self._facts = self._fact_labels()
+        self._deputy_docs = frozenset(
+            d for d, doc in enumerate(self._docs) if DEPUTY_WORDS & set(doc.stems)
+        )
         self._search_cached = lru_cache(maxsize=4096)(self._search)
         self._term_matches = lru_cache(maxsize=16384)(self._matches)
 
@@ -1017,6 +1029,8 @@ class SearchIndex:
                             found[d] = {t: (quality, s)}
                         elif t not in slot or quality > slot[t][0]:
                             slot[t] = (quality, s)
+            asked = any(k in DEPUTY_WORDS for keys in terms for k in keys)
+            deputy_docs = None if asked else self._deputy_docs
             total = sum(term_weights) or 1.0
             # a document whose recall alone keeps it under min_score needs no precision
             floor = total * math.sqrt(min_score / 100.0)
@@ -1046,6 +1060,8 @@ class SearchIndex:
                     precision /= doc_weight[d]
                     score = min(99.0, 100.0 * recall * recall * (0.55 + 0.45 * precision))
                 score *= doc.factor
+                if deputy_docs is not None and d in deputy_docs:
+                    score *= NOT_ASKED
                 previous = best.get(doc.entity)
                 if previous is None or score > previous[0]:
                     best[doc.entity] = (score, doc.label)
