@@ -1246,6 +1246,8 @@ def result_rows(index: SearchIndex, text: str, hits: list[Hit], filters: Filters
     kept = [h for h in hits if _passes(index, h.entity, filters)]
     groups = index.group(h for h in kept if h.entity.type != "occupation")
     occupations = index.group(h for h in kept if h.entity.type == "occupation")
+    if not groups:  # only occupations found (or asked for): they are the rows
+        groups, occupations = occupations, []
     return Rows(groups, occupations, facts)
 
 

@@ -406,3 +406,9 @@ def test_every_search_box_has_autocomplete(search_http: httpx.Client) -> None:
         "/reconcile/suggest/entity", params={"prefix": "медсест", "type": "position"}
     )
     assert "Мейіргер" in {x["name"] for x in r.json()["result"]}
+
+
+def test_occupations_asked_for_are_the_rows(search_http: httpx.Client) -> None:
+    body = api(search_http, q="мейіргер", type="occupation")
+    assert [g["title"] for g in body["groups"]][:1] == ["Мейіргер"]
+    assert body["total"] == len(body["groups"]) and body["occupations"] == []
