@@ -137,11 +137,11 @@ def build(
             f"{result.validation.summary()}\nNothing was published; the SHACL report is in {failed}"
         )
     artifacts: list[Artifact] = rdf_artifacts(result.graph)
-    artifacts += table_artifacts(result.graph, uris)
+    info = release_info(data_dir)
+    artifacts += table_artifacts(result.graph, uris, str(info.modified))
     artifacts.append(Artifact(SHACL_REPORT, "text/turtle", report, "SHACL validation report"))
     stamp = (inputs_fingerprint(data_dir, uris) + "\n").encode()
     artifacts.append(Artifact(INPUTS_STAMP, "text/plain", stamp, "Fingerprint of the build inputs"))
-    info = release_info(data_dir)
     archive = archive_dir_for(out)
     seed_archive(archive, data_dir / COMMITTED_RELEASES, info.version, uris.base)
     history = [

@@ -54,6 +54,7 @@ DISTRIBUTIONS = (
     "register.rdf",
     "positions.csv",
     "positions.csv-metadata.json",
+    "positions.xlsx",
     "mappings.sssom.tsv",
 )
 #: Release files the catalog does not describe as distributions: media type and title.
@@ -76,6 +77,7 @@ DISTRIBUTION_MEDIA = {
     "register.rdf": "application/rdf+xml",
     "positions.csv": "text/csv",
     "positions.csv-metadata.json": "application/csvm+json",
+    "positions.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "mappings.sssom.tsv": "text/tab-separated-values",
 }
 _BY_EXTENSION = {
@@ -88,6 +90,7 @@ _BY_EXTENSION = {
     ".txt": "text/plain",
     ".sha256": "text/plain",
     ".tsv": "text/tab-separated-values",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".zip": "application/zip",
     ".atom": ATOM_MEDIA_TYPE,
 }
@@ -102,6 +105,7 @@ _FILE_TYPES = {
     "application/json": "JSON",
     "text/plain": "TXT",
     "text/tab-separated-values": "TSV",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
 }
 #: What a distribution conforms to, beyond its media type.
 _CONFORMS_TO = {
@@ -399,6 +403,7 @@ _TITLES = {
     "register.rdf": "Register, RDF/XML",
     "positions.csv": "Positions, CSV",
     "positions.csv-metadata.json": "Positions, CSVW metadata",
+    "positions.xlsx": "Positions, spreadsheet (XLSX)",
     sssom.SSSOM_TSV: sssom.TITLE,
 }
 

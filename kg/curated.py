@@ -19,6 +19,7 @@ from kg.notation import GRADE_RE, POSITION_RE, SECTOR_CODES, STEP_RE, TIER_RE, g
 from kg.source import SourceText
 
 if TYPE_CHECKING:  # kg.occupations reads its files with this module's readers
+    from kg.hidden_labels import HiddenLabel
     from kg.occupations import (
         IscoMapping,
         IscoUnitGroup,
@@ -225,6 +226,8 @@ class Register:
     isco_mappings: list[IscoMapping] = field(default_factory=list)
     position_isco: list[PositionIsco] = field(default_factory=list)
     isco_unit_groups: dict[str, IscoUnitGroup] = field(default_factory=dict)
+    # everyday names and short forms (kg/hidden_labels.py)
+    hidden_labels: list[HiddenLabel] = field(default_factory=list)
 
     def acts_by_id(self) -> dict[str, Act]:
         return {a.id: a for a in self.acts}
@@ -449,6 +452,9 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
     from kg.occupations import load_occupations  # imports this module: load it late
 
     load_occupations(reg, data_dir, problems)
+    from kg.hidden_labels import load_hidden_labels
+
+    load_hidden_labels(reg, data_dir, problems)
     if problems:
         raise CuratedDataError(problems)
     return reg

@@ -13,6 +13,7 @@ from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.curated import Labels, Register, Span
+from kg.hidden_labels import add_hidden_labels
 from kg.occupations import add_occupations
 from kg.translit import add_latin_labels
 from kg.uris import ELI, FOAF, KG, OA, Uris
@@ -177,6 +178,7 @@ class GraphBuilder:
         self.decisions()
         self.deprecations()
         add_occupations(self)  # occupations, their ISCO-08 crosswalk, position translations
+        add_hidden_labels(self)  # everyday names and short forms (search only)
         add_latin_labels(self.g)  # last: a kk-Latn twin of every Kazakh label
         return self.g
 

@@ -364,6 +364,8 @@ class ConceptPage:
     #: its successors (dct:isReplacedBy) and what happened (skos:historyNote)
     replaced_by: list[Link] = field(default_factory=list)
     history: list[Text] = field(default_factory=list)
+    #: A tier's positions (its grades are its children): every grade's, in code order.
+    positions: list[Link] = field(default_factory=list)
 
 
 @dataclass
@@ -436,9 +438,54 @@ class BrowseBlock:
 
 
 @dataclass
+class AzEntry:
+    """One title of the A-Z index and its positions (one per grade)."""
+
+    title: str
+    positions: list[Link]
+
+
+@dataclass
+class AzLetter:
+    letter: str
+    entries: list[AzEntry]
+
+
+@dataclass
 class BrowsePage:
     blocks: list[BrowseBlock]
     positions: int
+    #: A-Z index of titles by language ("kk", "ru"), letters in that language's order.
+    az: dict[str, list[AzLetter]] = field(default_factory=dict)
+
+
+#: Alphabetical order of the Kazakh (Cyrillic) and Russian alphabets.
+ALPHABETS = {
+    "kk": "АӘБВГҒДЕЁЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЪЫІЬЭЮЯ",
+    "ru": "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ",
+}
+
+
+def alphabetical(text: str, lang: str) -> tuple[int, ...]:
+    """A sort key that follows the language's alphabet (Ә after А, Қ after К in Kazakh)."""
+    order = ALPHABETS.get(lang, "")
+    return tuple(
+        order.index(c) if c in order else len(order) + ord(c) for c in text.upper() if c.isalnum()
+    )
+
+
+def az_index(titles: Sequence[tuple[str, Link]], lang: str) -> list[AzLetter]:
+    """Titles grouped by first letter, in the alphabet's order; one entry per title."""
+    entries: dict[str, AzEntry] = {}
+    for title, link in titles:
+        entries.setdefault(title, AzEntry(title, [])).positions.append(link)
+    letters: dict[str, AzLetter] = {}
+    for title in sorted(entries, key=lambda t: alphabetical(t, lang)):
+        first = next((c.upper() for c in title if c.isalnum()), "#")
+        letters.setdefault(first, AzLetter(first, [])).entries.append(entries[title])
+    for entry in entries.values():
+        entry.positions.sort(key=lambda link: natural_key(link.notation or ""))
+    return list(letters.values())
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -632,6 +679,14 @@ class PageService:
                 self.property_labels(),
             )
         own = index.by_subject[iri]
+        positions: list[Link] = []
+        if kind == "tier":
+            for r in await self.repo.select(_TIER_POSITIONS, {"this": this}):
+                label = r["pl"].value if "pl" in r else r["pn"].value
+                positions.append(
+                    Link(r["pos"].value, self.href(r["pos"].value), label, r["pn"].value, "kk")
+                )
+            positions.sort(key=lambda link: natural_key(link.notation or ""))
         header, title = self._header(index, iri, kind)
         notation = index.notation(iri)
         scheme_iri = next(
@@ -695,6 +750,7 @@ class PageService:
             deprecated=any(v.value in ("true", "1") for v in own.get(OWL + "deprecated", [])),
             replaced_by=self._links(index, own.get(DCT + "isReplacedBy", [])),
             history=[_text(v) for v in own.get(SKOS + "historyNote", [])],
+            positions=positions,
         )
 
     def _header(self, index: _Index, iri: str, kind: str) -> tuple[list[Text], str]:
@@ -987,6 +1043,7 @@ class PageService:
                 grades[g] = (BrowseGrade(link(r, "grade", "gl", "gn"), []), blocks[b])
                 tiers[tkey].grades.append(grades[g][0])
         seen_positions: set[str] = set()
+        titles: dict[str, list[tuple[str, Link]]] = {"kk": [], "ru": []}
         for r in position_rows:
             found = grades.get(r["grade"].value)
             if found is None or r["pos"].value in seen_positions:
@@ -994,6 +1051,9 @@ class PageService:
             seen_positions.add(r["pos"].value)
             found[0].positions.append(link(r, "pos", "pl", "pn"))
             found[1].positions += 1
+            for lang, key in (("kk", "pl"), ("ru", "plr")):
+                if key in r:
+                    titles[lang].append((r[key].value, link(r, "pos", key, "pn")))
         sector_order = {"H": 0, "E": 1, "O": 2}
         for block in blocks.values():
             block.groups.sort(
@@ -1009,7 +1069,8 @@ class PageService:
                     for grade in tier.grades:
                         grade.positions.sort(key=lambda p: natural_key(p.notation or ""))
         ordered = sorted(blocks.values(), key=lambda b: natural_key(b.link.notation or ""))
-        return BrowsePage(ordered, len(seen_positions))
+        az = {lang: az_index(pairs, lang) for lang, pairs in titles.items()}
+        return BrowsePage(ordered, len(seen_positions), az)
 
 
 def _bounded(triples: Sequence[ox.Triple], iri: str) -> list[ox.Triple]:
@@ -1276,6 +1337,15 @@ SELECT * WHERE {
 }
 """
 )
+_TIER_POSITIONS = (
+    _SPARQL_PREFIXES
+    + """
+SELECT * WHERE {
+  ?pos a kg:Position ; kg:tier ?this ; skos:notation ?pn .
+  OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
+}
+"""
+)
 _BROWSE_POSITIONS = (
     _SPARQL_PREFIXES
     + """
@@ -1283,6 +1353,7 @@ SELECT * WHERE {
   ?pos a kg:Position ; kg:grade ?grade ; skos:notation ?pn .
   FILTER NOT EXISTS { ?pos <http://www.w3.org/2002/07/owl#deprecated> true }
   OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
+  OPTIONAL { ?pos skos:prefLabel ?plr FILTER(LANG(?plr) = "ru") }
 }
 """
 )

@@ -18,9 +18,15 @@ constraint, not a guess. Candidates under :data:`CANDIDATE_SCORE` are not return
 query with no sensible candidate gets an empty list.
 
 Property constraints: structural properties (notation, block, tier, grade, step, sector)
-filter: a candidate whose value differs is dropped. The others (institution type, levels,
-category, occupation, ISCO-08 code, labels) only weigh on the score. Values may be codes
-with look-alike letters ("В2"), ids, URIs or labels.
+filter: a candidate whose value differs is dropped. So do the facts that tell a title's
+grades apart (qualification level, category, significance level) when their value names a
+member of the law's list, in kk, ru or en words or as an id ("орташа"/"средний"/"medium",
+"бірінші"/"первая"/"first", "санаты жоқ"/"без категории"/"none"); a position's category
+and qualification level are its grade's. When title and properties leave one position it
+gets ``match: true`` from :data:`PINNED_SCORE` on. The others (institution type,
+occupation, ISCO-08 code, labels) only weigh on the score. Values may be codes with
+look-alike letters ("В2"), ids, URIs or labels. Category or qualification words in the
+query text ("мейіргер бірінші санатты") lower the candidates that lack them.
 
 Errors: every malformed input raises :class:`ReconcileError` with a message; the web layer
 answers 400 with it.
@@ -35,7 +41,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from kg.search import TYPE_ORDER, Entity, Hit, SearchIndex, as_code, fold
+from kg.search import TYPE_ORDER, Entity, Hit, SearchIndex, as_code, fold, resolve_words
 
 VERSION = "0.2"
 SCHEMA_SPACE = "https://reg1042.example.org/def#"
@@ -45,6 +51,14 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 MATCH_SCORE = 90.0
 MATCH_MARGIN = 10.0
+#: With facts given as properties that leave candidates of one title, a lower name score
+#: is enough for a match ("врач" for "Врачи всех специальностей", category "second").
+PINNED_SCORE = 60.0
+#: Properties whose values tell a title's grades apart: given, they filter (the law's
+#: closed lists, so a value is understood in kk, ru or en words, or as an id).
+FACT_PROPERTIES = ("qualification-level", "category", "significance-level")
+#: A candidate that lacks the category or qualification level the query's words named.
+UNFIT_FACTOR = 0.8
 CANDIDATE_SCORE = 30.0
 #: Types offered to OpenRefine first (the others still work when named).
 DEFAULT_TYPES = ("position", "occupation", "grade", "tier", "institution-type")
@@ -76,9 +90,9 @@ PROPERTIES: tuple[PropertyDef, ...] = (
     PropertyDef("grade", "Grade", "Register row: tier, step, sector (kg:grade)", ("position",), "grade", True),
     PropertyDef("step", "Step", "Step within the tier, e.g. 1 or 1-1 (kg:step)", ("position", "grade"), None, True),
     PropertyDef("sector", "Sector", "Healthcare, education or other sectors, tiers B2-B4 (kg:sector)", ("position", "grade"), "sector", True),
-    PropertyDef("qualification-level", "Qualification level", "kg:qualificationLevel", ("position", "grade"), "qualification-level"),
-    PropertyDef("category", "Category", "Category of the specialist (kg:category)", ("position", "grade"), "category"),
-    PropertyDef("significance-level", "Significance level", "Level of the institution (kg:significanceLevel)", ("position",), "significance-level"),
+    PropertyDef("qualification-level", "Qualification level", "kg:qualificationLevel: high or medium, as an id or in kk, ru or en words (орташа, средний, medium); given, it picks the grade", ("position", "grade"), "qualification-level"),
+    PropertyDef("category", "Category", "Category of the specialist (kg:category): highest, first, second or none, as an id or in words (бірінші, первая, first; санаты жоқ, без категории); given, it picks the grade", ("position", "grade"), "category"),
+    PropertyDef("significance-level", "Significance level", "Level of the institution (kg:significanceLevel): republican, regional or district, as an id or in words (облыстық, областной, regional); given, it picks the grade", ("position",), "significance-level"),
     PropertyDef("institution-type", "Institution types", "Institution types the title names (kg:institutionType)", ("position",), "institution-type"),
     PropertyDef("occupation", "Occupation", "The occupation of the position (kg:occupation)", ("position",), "occupation"),
     PropertyDef("isco", "ISCO-08 code", "ISCO-08 unit group codes, from the occupation's SKOS mappings", ("position", "occupation")),
@@ -223,7 +237,7 @@ class Reconciler:
         constraints = self._constraints(key, q.get("properties", []))
         if not text.strip() and not constraints:
             raise ReconcileError(f"query {key!r} needs a 'query' string or 'properties'")
-        scored = self._score(text, types, constraints)
+        scored, pinned = self._score(text, types, constraints)
         out = []
         for i, (hit, score) in enumerate(scored[:limit]):
             e = hit.entity
@@ -242,8 +256,9 @@ class Reconciler:
                 # deprecated candidates rank last and never stand in the way of a match
                 others = [sc for h, sc in scored[1:] if not h.entity.deprecated]
                 runner_up = others[0] if others else 0.0
+                enough = PINNED_SCORE if pinned else MATCH_SCORE
                 item["match"] = (
-                    score >= MATCH_SCORE and score - runner_up >= MATCH_MARGIN and not e.deprecated
+                    score >= enough and score - runner_up >= MATCH_MARGIN and not e.deprecated
                 )
             out.append(item)
         return out
@@ -287,7 +302,9 @@ class Reconciler:
         text: str,
         types: tuple[str, ...] | None,
         constraints: list[tuple[PropertyDef, list[Any]]],
-    ) -> list[tuple[Hit, float]]:
+    ) -> tuple[list[tuple[Hit, float]], bool]:
+        """Candidates with their scores, best first, and whether facts given as properties
+        narrowed them (then a lower name score may still be a match)."""
         if text.strip():
             hits = self.index.search(text, types, limit=None, min_score=CANDIDATE_SCORE / 2)
         else:  # properties only: every entity of the types is a candidate at full name score
@@ -296,14 +313,25 @@ class Reconciler:
                 for e in self.index.entities
                 if types is None or e.type in types
             ]
-        strict = [(p.id, self.wanted_keys(vs)) for p, vs in constraints if p.strict]
-        soft = [(p.id, self.wanted_keys(vs)) for p, vs in constraints if not p.strict]
+        strict, soft = [], []
+        for p, vs in constraints:
+            facts = self._fact_ids(p, vs)
+            if facts:
+                strict.append((p.id, facts))
+            elif p.strict:
+                strict.append((p.id, self.wanted_keys(vs)))
+            else:
+                soft.append((p.id, self.wanted_keys(vs)))
+        pinned = any(p.id in FACT_PROPERTIES for p, _ in constraints) and bool(strict)
         have = self._keys_of_values
+        any_fits = any(h.fits for h in hits)
         scored = []
         for hit in hits:
             if not all(not have(hit.entity.id, p).isdisjoint(ks) for p, ks in strict):
                 continue
             score = hit.score
+            if any_fits and not hit.fits:
+                score *= UNFIT_FACTOR
             if soft:
                 met = sum(not have(hit.entity.id, p).isdisjoint(ks) for p, ks in soft) / len(soft)
                 score *= 0.8 + 0.2 * met
@@ -311,7 +339,22 @@ class Reconciler:
             if score >= CANDIDATE_SCORE:
                 scored.append((hit, score))
         scored.sort(key=lambda pair: (pair[0].entity.deprecated, -pair[1], pair[0].entity.order))
-        return scored
+        return scored, pinned
+
+    def _fact_ids(self, prop: PropertyDef, values: Sequence[Any]) -> frozenset[str]:
+        """The ids a fact property's values name (empty if it is no fact property or no
+        value names a member of its list: then the constraint only weighs)."""
+        if prop.id not in FACT_PROPERTIES or prop.target is None:
+            return frozenset()
+        ids: set[str] = set()
+        for v in values:
+            text = str(v["id"] if isinstance(v, dict) else v).strip()
+            entity = self.index.entity(text) or self.index.entity(f"{prop.target}/{text}")
+            if entity is not None and entity.type == prop.target:
+                ids.add(entity.id)
+            else:
+                ids.update(resolve_words(self.index, prop.target, text))
+        return frozenset(ids)
 
     def satisfies(self, e: Entity, prop: PropertyDef, wanted: Sequence[Any]) -> bool:
         """True if one of the entity's values of `prop` equals one of `wanted`."""
@@ -363,7 +406,15 @@ class Reconciler:
             return []
         if prop.target is not None:
             out = []
-            for ref in e.links.get(prop.id, ()):
+            refs = e.links.get(prop.id, ())
+            if (
+                not refs
+                and e.type == "position"
+                and prop.id in ("category", "qualification-level", "sector")
+            ):
+                fact = self.index.facts_of(e).get(prop.id)  # a position's are its grade's
+                refs = [fact] if fact else []
+            for ref in refs:
                 linked = self.index.entity(ref)
                 name = linked.label(lang) if linked is not None else ref
                 out.append({"id": ref, "name": name})
@@ -442,9 +493,14 @@ class Reconciler:
             "result": [
                 {"id": prop.id, "name": prop.name, "description": prop.description}
                 for prop in PROPERTIES
-                if (t is None or t in prop.types) and _starts_a_word(prefix, [prop.id, prop.name])
+                if (t is None or t in prop.types)
+                and _starts_a_word(prefix, [prop.id, prop.name, *self._property_names(prop)])
             ]
         }
+
+    def _property_names(self, prop: PropertyDef) -> list[str]:
+        """The Kazakh and Russian names of a property's values' type ("Санат", "Категория")."""
+        return list(self.index.type_labels.get(prop.target or "", {}).values())
 
     # ------------------------------------------------------------------------ extension
 

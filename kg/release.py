@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg import dumps, sssom, tables
+from kg import dumps, spreadsheet, sssom, tables
 from kg.errors import KgError
 from kg.uris import Uris
 
@@ -56,9 +56,17 @@ def rdf_artifacts(g: Graph) -> list[Artifact]:
     ]
 
 
-def table_artifacts(g: Graph, uris: Uris) -> list[Artifact]:
+def table_artifacts(g: Graph, uris: Uris, modified: str = "2000-01-01") -> list[Artifact]:
+    """The CSV (with its CSVW description), the spreadsheet and the SSSOM crosswalk;
+    `modified` (the release's date) stamps the spreadsheet, so no clock is read."""
     return [
         Artifact(tables.POSITIONS_CSV, "text/csv", tables.positions_csv(g), "Positions, CSV"),
+        Artifact(
+            spreadsheet.XLSX,
+            spreadsheet.MEDIA_TYPE,
+            spreadsheet.positions_xlsx(g, modified),
+            spreadsheet.TITLE,
+        ),
         Artifact(
             f"{tables.POSITIONS_CSV}-metadata.json",
             "application/csvm+json",

@@ -34,6 +34,21 @@ Normalisation (labels and queries go through the same steps, so they meet in the
    (``skos:altLabel "ЗТМО"``) and whose Kazakh preferred label is its expansion, as the
    register's note defines it, lets every label containing the abbreviation be found by the
    expansion, and a query containing the abbreviation find labels that spell it out.
+6. Russian: labels tagged ``ru`` are stemmed by Snowball's Russian stemmer; a query word
+   (which has no language tag) stands for its Kazakh stem and, unless it has a Kazakh
+   letter, its Russian one, and matches through either.
+
+What a label is: preferred, alternative and hidden labels (``skos:hiddenLabel``: the
+everyday names of data/hidden_labels.csv). A position is also found by its occupation's
+names and hidden labels, at :data:`BORROWED` of a match (so "медсестра" finds every
+Мейіргер, and a title's own words still win a tie), and by its title with its kind of
+institution replaced by each narrower kind (the law's parenthesised lists: the head of a
+temporary-stay organisation is the head of a night-stay house).
+
+Facts: words that name a category or a qualification level, side by side ("второй
+категории", "бірінші санатты", "орташа біліктілік"; every label of those concepts counts),
+are taken out of the query when other words remain, and hits that have those facts sort
+first (``Hit.fits``).
 
 Ranking: a query's words are matched to a label's words (same stem: 1.0; the query word is a
 prefix of the label's, as while typing: 0.5-0.9; the label's stem is a prefix of the query's,
@@ -48,7 +63,12 @@ kk-Latn, alternative labels, notation). Code chunks match notations (exact: 100;
 code that starts with it: 4 points less per extra part, so B2-1 finds B2-1-H and its
 positions) and, mixed with words, restrict the word matches to those notations.
 Ties prefer positions, then occupations, grades, tiers, blocks, institution types; then the
-register's order. Deprecated concepts stay findable, after current ones.
+register's order. Deprecated concepts stay findable, after current ones. A label word met
+only inside parentheses counts :data:`PAREN_QUALITY` of a match; the first two query words
+weigh :data:`LEADING_WEIGHTS` more; rank words (:data:`SOFT_WORDS`: аға, кіші, старший, ...)
+weigh a share of the lightest other word, so "аға маман" lists the specialists. A label
+with a word that makes it another job (:data:`DEPUTY_WORDS`: орынбасары, көмекшісі,
+заместитель, помощник) scores :data:`NOT_ASKED` of its match when the query has none.
 
 Grouping: hits with the same normalised Kazakh title and type form one group, which lists
 the grade notations side by side ("Бухгалтер: C2, C3").
@@ -62,10 +82,11 @@ import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
+import snowballstemmer
 
 from kg.cache import memoize
 from kg.notation import natural_key
@@ -173,6 +194,7 @@ SUFFIXES: tuple[tuple[str, int], ...] = tuple(
         + [(s, 3) for s in ("лар", "лер", "дар", "дер", "тар", "тер")]  # plural
         + [(s, 4) for s in ("га", "ге", "ка", "ке", "на", "не")]  # dative
         + [(s, 4) for s in ("да", "де", "та", "те", "нда", "нде")]  # locative
+        + [(s, 4) for s in ("ты", "ти", "ды", "ди", "лы", "ли")]  # adjectival: санатты
         + [(s, 3) for s in ("сы", "си", "ы", "и")]  # possessive (3rd person)
         # the same endings in kk-Latn (2021 alphabet, diacritics dropped)
         + [(s, 3) for s in ("nyn", "nin", "dyn", "din", "tyn", "tin")]
@@ -220,6 +242,8 @@ STOPWORDS = frozenset(
     ]
 )
 _STOPWORD_WEIGHT = 0.15
+#: Kinds of facts a query may name in words: they pick one grade among namesakes.
+FACT_KINDS = ("category", "qualification-level")
 #: Hits scoring less are left out of search results.
 MIN_SCORE = 15.0
 #: Bytes of remembered search results (per index, so per HTTP worker process).
@@ -260,6 +284,61 @@ def stem(word: str) -> str:
     return word[:-1] + _DEVOICE[last] if last in _DEVOICE else word
 
 
+_RUSSIAN = snowballstemmer.stemmer("russian")
+_KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+
+
+@memoize(2 * 1024 * 1024, 4 * 1024)  # keyed by what clients type
+def stem_ru(word: str) -> str:
+    """The search key of one folded Russian word (Snowball's Russian stemmer)."""
+    if word.isdigit() or len(word) < 4 or not _CYRILLIC_RE.search(word):
+        return word
+    return _RUSSIAN.stemWord(word)
+
+
+def word_keys(word: str) -> tuple[str, ...]:
+    """The keys a query word may stand for: its Kazakh stem and, for a Cyrillic word that
+    could be Russian, its Russian stem (a query has no language tag; a label has)."""
+    kk = stem(word)
+    ru = stem_ru(word)
+    return (kk,) if ru == kk else (kk, ru)
+
+
+#: Rank words that qualify a title ("senior", "junior", "leading"): typed, they narrow the
+#: search, but a title without them is still the job asked for ("аға маман": a specialist).
+SOFT_WORDS = frozenset(
+    stem(w) for w in ("ага", "кiши", "киши", "жетекши", "senior", "junior", "leading")
+) | frozenset(stem_ru(w) for w in ("старший", "младший", "ведущий"))
+_SOFT_WEIGHT = 0.35
+#: The law's words for "of every specialty / name" ("Барлық мамандықтағы дәрігерлер",
+#: "Врачи всех специальностей", "Барлық атаудағы техниктер"), as stems of kk and ru labels.
+OPEN_MARKERS = (
+    (stem("барлык"), stem("мамандыктагы")),
+    (stem("барлык"), stem("атаудагы")),
+    (stem_ru("всех"), stem_ru("специальностей")),
+    (stem_ru("всех"), stem_ru("наименований")),
+)
+#: Words that make a title another job: a deputy is not the head, a nurse's assistant not a
+#: nurse. A label with one of them, for a query without any, scores NOT_ASKED of its match.
+DEPUTY_WORDS = frozenset(
+    [stem("орынбасары"), stem("комекшиси"), stem("deputy")]
+    + [stem_ru(w) for w in ("заместитель", "помощник")]
+)
+NOT_ASKED = 0.85
+#: What a query word missing from such a title counts, as a share of its weight.
+OPEN_SHARE = 0.25
+#: What a query word the register never uses weighs, as a share of the lightest found word.
+_UNKNOWN_SHARE = 0.5
+#: A label word met only inside parentheses (an aside such as "(облыстық маңызы бар
+#: қаланың)") counts this much of a word of the title proper.
+PAREN_QUALITY = 0.55
+#: A match on a position's occupation's names, for a match on the title's own words.
+BORROWED = 0.97
+#: The first words of a query weigh more: they say what is looked for.
+LEADING_WEIGHTS = (1.25, 1.1)
+_PAREN_RE = re.compile(r"\([^()]*\)")
+
+
 def as_code(chunk: str, alone: bool = False) -> str | None:
     """The register code a chunk of a query reads as (step 2), or None."""
     mapped = unicodedata.normalize("NFKC", chunk).casefold().translate(_DASHES)
@@ -296,12 +375,17 @@ class Query:
     text: str
     codes: tuple[str, ...]
     words: tuple[str, ...]  # folded words, in order
-    stems: tuple[str, ...]  # their stems, unique, in order
+    stems: tuple[str, ...]  # their (Kazakh) stems, unique, in order
     key: str  # the folded query, for exact matches
+    #: Per stem, every key it may stand for (its Kazakh stem first, then its Russian one).
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.codes and not self.stems
+
+    def keys_of(self, i: int) -> tuple[str, ...]:
+        return self.alternatives[i] if self.alternatives else (self.stems[i],)
 
 
 def parse_query(text: str) -> Query:
@@ -316,9 +400,22 @@ def parse_query(text: str) -> Query:
             codes.append(code)
         else:
             rest.append(chunk)
-    words = fold(" ".join(rest)).split()
-    stems = tuple(dict.fromkeys(stem(w) for w in words))
-    return Query(text, tuple(dict.fromkeys(codes)), tuple(words), stems, " ".join(words))
+    raw = _WORD_RE.findall(" ".join(rest).casefold().translate(_DASHES))
+    words = tuple(fold_word(w) for w in raw)
+    alternatives: dict[str, tuple[str, ...]] = {}
+    for original, word in zip(raw, words, strict=True):
+        keys = (stem(word),) if _KAZAKH_LETTERS & set(original) else word_keys(word)
+        if keys[0] in alternatives:
+            keys = tuple(dict.fromkeys(alternatives[keys[0]] + keys))
+        alternatives[keys[0]] = keys
+    return Query(
+        text,
+        tuple(dict.fromkeys(codes)),
+        words,
+        tuple(alternatives),
+        " ".join(words),
+        tuple(alternatives.values()),
+    )
 
 
 # ---------------------------------------------------------------------------- the data
@@ -334,6 +431,8 @@ class Entity:
     notation: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # skos:prefLabel by language tag
     alt_labels: list[tuple[str, str]] = field(default_factory=list)  # (text, language tag)
+    #: skos:hiddenLabel (text, language tag): found by, never shown as a name.
+    hidden_labels: list[tuple[str, str]] = field(default_factory=list)
     links: dict[str, list[str]] = field(default_factory=dict)  # property id -> entity ids
     literals: dict[str, list[str]] = field(default_factory=dict)  # property id -> values
     mappings: list[tuple[str, str]] = field(default_factory=list)  # (relation, target URI)
@@ -377,6 +476,8 @@ class Hit:
     entity: Entity
     score: float
     matched: str
+    #: 1 if the entity has the category and qualification level the query named.
+    fits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +502,13 @@ class _Doc:
     label: str
     stems: tuple[str, ...]
     key: str | None  # folded label, for exact matches; None for expansions
+    #: Stems met only inside parentheses: they count PAREN_QUALITY of a match.
+    inner: frozenset[str] = frozenset()
+    #: What a match on this text is worth (BORROWED for an occupation's names).
+    factor: float = 1.0
+    #: The title covers every specialty ("Барлық мамандықтағы дәрігерлер"): query words it
+    #: lacks may name one ("врач-терапевт") and count OPEN_SHARE of their weight.
+    open: bool = False
 
 
 def canonical_language(tag: str) -> str:
@@ -445,6 +553,10 @@ class SearchIndex:
         self.abbreviations = self._abbreviations()
         self._docs: list[_Doc] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
+        self._narrower: dict[str, list[Entity]] = defaultdict(list)
+        for e in entities:
+            for ref in e.links.get("broader", ()):
+                self._narrower[ref].append(e)
         self._build_docs()
         df: dict[str, int] = defaultdict(int)
         for stems in self._entity_stems():
@@ -459,6 +571,10 @@ class SearchIndex:
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for s in self._vocabulary:
             self._by_length[len(s)].append(s)
+        self._facts = self._fact_labels()
+        self._deputy_docs = frozenset(
+            d for d, doc in enumerate(self._docs) if DEPUTY_WORDS & set(doc.stems)
+        )
         # keyed by what clients type, so bounded by bytes (kg.cache), not by entries
         self._search_cached = memoize(SEARCH_CACHE_BYTES, 256 * 1024)(self._search)
         self._term_matches = memoize(2 * 1024 * 1024, 16 * 1024)(self._matches)
@@ -521,8 +637,10 @@ class SearchIndex:
                     lang = canonical_language(o.language or "")
                     if p == SKOS_PREF:
                         e.labels.setdefault(lang, o.value)
-                    elif p in (SKOS_ALT, SKOS_HIDDEN):
+                    elif p == SKOS_ALT:
                         e.alt_labels.append((o.value, lang))
+                    elif p == SKOS_HIDDEN:
+                        e.hidden_labels.append((o.value, lang))
                     elif p == SKOS_NOTATION:
                         e.notation = e.notation or o.value
                     elif p == OWL_DEPRECATED:
@@ -538,6 +656,7 @@ class SearchIndex:
             for values in (*e.links.values(), *e.literals.values()):
                 values.sort(key=natural_key)
             e.alt_labels.sort()
+            e.hidden_labels.sort()
             e.mappings.sort()
             entities.append(e)
         by_id = {e.id: e for e in entities}
@@ -619,24 +738,55 @@ class SearchIndex:
 
     def texts(self, e: Entity) -> Iterator[str]:
         """Every text an entity can be found by."""
-        yield from e.labels.values()
-        for text, _lang in e.alt_labels:
+        for text, _lang in self.tagged_texts(e):
             yield text
+
+    def tagged_texts(self, e: Entity) -> Iterator[tuple[str, str]]:
+        """Every text an entity can be found by, with its language tag ("" if none).
+
+        A position is also found by its occupation's names (see borrowed_texts)."""
+        yield from ((text, lang) for lang, text in e.labels.items())
+        yield from e.alt_labels
+        yield from e.hidden_labels
         if e.notation and e.type not in ("position", "grade", "tier", "block"):
-            yield e.notation  # identifiers such as ZTMO; register codes are matched as codes
+            yield e.notation, ""  # identifiers such as ZTMO; register codes are matched as codes
         for _, uri in e.mappings:
             if uri in self.isco:
-                yield f"ISCO {self.isco[uri].code}"
+                yield f"ISCO {self.isco[uri].code}", ""
+
+    def borrowed_texts(self, e: Entity) -> Iterator[tuple[str, str]]:
+        """A position's texts that are its occupation's: they score BORROWED of a match, so
+        a title's own words win a tie ("научный сотрудник": the researcher, not the chief
+        researcher, though both are of the occupation "Научный сотрудник")."""
+        if e.type != "position":
+            return
+        for ref in e.links.get("occupation", ()):
+            occupation = self.by_id.get(ref)
+            if occupation is not None:
+                for lang in ("kk", "ru"):
+                    if lang in occupation.labels:
+                        yield occupation.labels[lang], lang
+                yield from occupation.hidden_labels
+
+    def _stems_of(self, text: str, lang: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Stems of a label in its language, and those met only inside parentheses."""
+        folded = fold(text)
+        if lang == "ru":
+            stems = tuple(stem_ru(w) for w in folded.split())
+            outer = {stem_ru(w) for w in fold(_PAREN_RE.sub(" ", text)).split()}
+        else:
+            stems = self._keys(folded)
+            outer = set(self._keys(fold(_PAREN_RE.sub(" ", text))))
+        return stems, frozenset(stems) - outer if "(" in text else frozenset()
 
     def _build_docs(self) -> None:
         for i, e in enumerate(self.entities):
             seen: set[tuple[str, ...]] = set()
-            for text in self.texts(e):
-                folded = fold(text)
-                stems = self._keys(folded)
+            for text, lang in self.tagged_texts(e):
+                stems, inner = self._stems_of(text, lang)
                 if not stems:
                     continue
-                variants = [(stems, folded)]
+                variants = [(stems, fold(text))]
                 expanded = self._expand(stems)
                 if expanded is not None:
                     variants.append((expanded, None))
@@ -644,11 +794,62 @@ class SearchIndex:
                     if variant in seen and key is None:
                         continue
                     seen.add(variant)
-                    unique = tuple(dict.fromkeys(variant))
-                    doc = len(self._docs)
-                    self._docs.append(_Doc(i, text, unique, key))
-                    for s in unique:
-                        self._postings[s].append(doc)
+                    self._add_doc(i, text, variant, key, inner)
+            for text, lang in self.borrowed_texts(e):
+                stems, inner = self._stems_of(text, lang)
+                if stems and stems not in seen:
+                    seen.add(stems)
+                    self._add_doc(i, text, stems, fold(text), inner, BORROWED)
+            for text, variant in self._narrower_kinds(e):
+                if variant not in seen:
+                    seen.add(variant)
+                    self._add_doc(i, text, variant, None, frozenset())
+
+    def _add_doc(
+        self,
+        entity: int,
+        text: str,
+        stems: tuple[str, ...],
+        key: str | None,
+        inner: frozenset,
+        factor: float = 1.0,
+    ) -> None:
+        unique = tuple(dict.fromkeys(stems))
+        doc = len(self._docs)
+        is_open = any(set(marker) <= set(unique) for marker in OPEN_MARKERS)
+        self._docs.append(_Doc(entity, text, unique, key, inner, factor, is_open))
+        for s in unique:
+            self._postings[s].append(doc)
+
+    def _narrower_kinds(self, e: Entity) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """A position's title with its kind of institution replaced by each narrower kind.
+
+        The law lists kinds in parentheses ("уақытша болу ұйымы (... түнде болу үйлері ...)");
+        the curated institution types keep them as skos:narrower concepts. So the head of a
+        temporary-stay organisation is found as the head of a night-stay house, in Kazakh
+        and in Russian. Parentheses of the narrower kind's label are left out."""
+        if e.type != "position":
+            return
+        for ref in e.links.get("institution-type", ()):
+            kind = self.by_id.get(ref)
+            if kind is None:
+                continue
+            for narrower in self._narrower.get(ref, ()):
+                for lang in ("kk", "ru"):
+                    title, broad, name = (
+                        e.labels.get(lang),
+                        kind.labels.get(lang),
+                        narrower.labels.get(lang),
+                    )
+                    if not (title and broad and name):
+                        continue
+                    title_stems, _ = self._stems_of(title, lang)
+                    broad_stems, _ = self._stems_of(_PAREN_RE.sub(" ", broad), lang)
+                    if not set(broad_stems) <= set(title_stems):
+                        continue
+                    name_stems, _ = self._stems_of(_PAREN_RE.sub(" ", name), lang)
+                    rest = tuple(st for st in title_stems if st not in broad_stems)
+                    yield f"{title} ({narrower.label(lang)})", name_stems + rest
 
     def _entity_stems(self) -> Iterator[set[str]]:
         per_entity: dict[int, set[str]] = defaultdict(set)
@@ -704,6 +905,7 @@ class SearchIndex:
         query = parse_query(text)
         if query.empty:
             return ()
+        facts, query = self.read_facts(query)
         scores: dict[int, tuple[float, str]] = {}
         if query.stems:
             scores = self._word_scores(query, min_score)
@@ -719,13 +921,83 @@ class SearchIndex:
             else:
                 scores = code_hits
         hits = [
-            Hit(self.entities[i], round(score, 1), matched)
+            Hit(self.entities[i], round(score, 1), matched, self.meets(self.entities[i], facts))
             for i, (score, matched) in scores.items()
             if score >= min_score and (not types or self.entities[i].type in types)
         ]
         # a deprecated entity ranks below every active one, whatever its score
-        hits.sort(key=lambda h: (h.entity.deprecated, -h.score, h.entity.order))
+        hits.sort(key=lambda h: (h.entity.deprecated, -h.fits, -h.score, h.entity.order))
         return tuple(hits[:limit] if limit else hits)
+
+    # ------------------------------------------------------------------------ facts
+
+    def _fact_labels(self) -> list[tuple[str, str, tuple[tuple[str, ...], ...]]]:
+        """(kind, id, stems) of every label of the categories and qualification levels,
+        longest first: the words a query may name them by ("второй категории")."""
+        out = []
+        for e in self.entities:
+            if e.type not in FACT_KINDS:
+                continue
+            texts = [(t, lang) for lang, t in e.labels.items()] + e.alt_labels + e.hidden_labels
+            for text, lang in texts:
+                stems, _ = self._stems_of(text, lang)
+                if stems:
+                    out.append((e.type, e.id, tuple(dict.fromkeys(stems))))
+        out.sort(key=lambda item: -len(item[2]))
+        return out
+
+    def read_facts(self, query: Query) -> tuple[dict[str, str], Query]:
+        """The category and qualification level a query names, and the query without them.
+
+        A fact is read only when every word of one of its labels is in the query, side by
+        side, and words are left over: "врач второй категории" asks for a doctor of the second category;
+        "бірінші санат" alone asks for the category itself."""
+        keys = [word_keys(w) for w in query.words]
+        found: list[tuple[str, str, frozenset[int]]] = []  # every label that stands in the query
+        for kind, ident, stems in self._facts:
+            n = len(stems)
+            for first in range(len(keys) - n + 1):
+                window = list(range(first, first + n))
+                if _covers(stems, [keys[i] for i in window]):
+                    found.append((kind, ident, frozenset(window)))
+        # the reading that explains most words with one value per kind, and leaves some over
+        best: tuple[int, dict[str, str], frozenset[int]] = (0, {}, frozenset())
+
+        def choose(i: int, facts: dict[str, str], used: frozenset[int]) -> None:
+            nonlocal best
+            if len(used) > best[0] and len(used) < len(keys):
+                best = (len(used), dict(facts), used)
+            for j in range(i, len(found)):
+                kind, ident, window = found[j]
+                if kind not in facts and not window & used:
+                    choose(j + 1, {**facts, kind: ident}, used | window)
+
+        choose(0, {}, frozenset())
+        _, facts, used = best
+        if not facts:
+            return {}, query
+        rest = parse_query(" ".join(w for i, w in enumerate(query.words) if i not in used))
+        return facts, replace(rest, text=query.text, codes=query.codes)
+
+    def facts_of(self, e: Entity) -> dict[str, str]:
+        """The facts that tell grades apart, of a position or grade (a position's own
+        qualification level wins over its grade's)."""
+        out: dict[str, str] = {}
+        grade = self.by_id.get(e.links["grade"][0]) if e.links.get("grade") else None
+        for kind in (*FACT_KINDS, "significance-level", "sector"):
+            values = e.links.get(kind) or (grade.links.get(kind) if grade else None)
+            if values:
+                out[kind] = values[0]
+        return out
+
+    def meets(self, e: Entity, facts: dict[str, str]) -> int:
+        """1 if the entity has every fact asked for, else 0 (entities without them: 0)."""
+        if not facts:
+            return 0
+        have = self.facts_of(e)
+        return int(all(have.get(kind) == ident for kind, ident in facts.items()))
+
+    # ------------------------------------------------------------------------ scoring
 
     def _word_scores(self, query: Query, min_score: float) -> dict[int, tuple[float, str]]:
         """Best word score and label per entity, term at a time over the postings.
@@ -733,25 +1005,37 @@ class SearchIndex:
         Only (document, query word) pairs that match are touched, so a common word such as
         "басшы" costs its postings once, not once per word of every candidate title.
         """
-        variants = [query.stems]
+        variants = [[query.keys_of(i) for i in range(len(query.stems))]]
         expanded = self._expand(query.stems)
         if expanded is not None:
-            variants.append(tuple(dict.fromkeys(expanded)))
+            variants.append([(x,) for x in dict.fromkeys(expanded)])
         best: dict[int, tuple[float, str]] = {}
         weights = self._weights
-        for stems in variants:
+        for terms in variants:
             term_weights = []
             found: dict[int, dict[int, tuple[float, str]]] = {}  # doc -> term -> (quality, stem)
-            for t, q in enumerate(stems):
-                matches = self._term_matches(q)
-                term_weights.append(weights[q] if q in weights else self._fallback_weight(matches))
-                for s, quality in matches:
+            term_matches = []
+            for keys in terms:
+                matches: dict[str, float] = {}
+                for q in keys:
+                    for s, quality in self._term_matches(q):
+                        if quality > matches.get(s, 0.0):
+                            matches[s] = quality
+                known = [weights[q] for q in keys if q in weights]
+                weight = max(known) if known else self._fallback_weight(tuple(matches.items()))
+                term_weights.append(weight)
+                term_matches.append(matches)
+            self._reweigh(terms, term_weights, [not m for m in term_matches])
+            for t, matches in enumerate(term_matches):
+                for s, quality in matches.items():
                     for d in self._postings[s]:
                         slot = found.get(d)
                         if slot is None:
                             found[d] = {t: (quality, s)}
                         elif t not in slot or quality > slot[t][0]:
                             slot[t] = (quality, s)
+            asked = any(k in DEPUTY_WORDS for keys in terms for k in keys)
+            deputy_docs = None if asked else self._deputy_docs
             total = sum(term_weights) or 1.0
             # a document whose recall alone keeps it under min_score needs no precision
             floor = total * math.sqrt(min_score / 100.0)
@@ -764,21 +1048,53 @@ class SearchIndex:
                     got = 0.0
                     covered: dict[str, float] = {}
                     for t, (quality, s) in slot.items():
+                        if s in doc.inner:
+                            quality *= PAREN_QUALITY
                         got += term_weights[t] * quality
                         if quality > covered.get(s, 0.0):
                             covered[s] = quality
-                    if got < floor:
+                    if got < floor and not doc.open:
                         continue
                     precision = 0.0
                     for s, quality in covered.items():
                         precision += weights[s] * quality
                     recall = got / total
+                    if doc.open:  # the missing words may name the specialty
+                        missing = sum(w for t, w in enumerate(term_weights) if t not in slot)
+                        recall = got / (total - (1 - OPEN_SHARE) * missing)
                     precision /= doc_weight[d]
                     score = min(99.0, 100.0 * recall * recall * (0.55 + 0.45 * precision))
+                score *= doc.factor
+                if deputy_docs is not None and d in deputy_docs:
+                    score *= NOT_ASKED
                 previous = best.get(doc.entity)
                 if previous is None or score > previous[0]:
                     best[doc.entity] = (score, doc.label)
         return best
+
+    @staticmethod
+    def _reweigh(
+        terms: list[tuple[str, ...]], term_weights: list[float], unknown: list[bool]
+    ) -> None:
+        """Soft words weigh a share of the lightest other word; so do words the register
+        never uses when others are found ("учитель казахского языка": a teacher; a word
+        alone that nothing matches still finds nothing); the first two other words weigh
+        more than the rest (in place)."""
+        soft = [any(q in SOFT_WORDS for q in keys) for keys in terms]
+        hard = [
+            w
+            for w, is_soft, gone in zip(term_weights, soft, unknown, strict=True)
+            if not is_soft and not gone
+        ]
+        lead = 0
+        for t, is_soft in enumerate(soft):
+            if is_soft:
+                term_weights[t] = _SOFT_WEIGHT * min(hard or [term_weights[t]])
+            elif unknown[t] and hard:
+                term_weights[t] = _UNKNOWN_SHARE * min(hard)
+            elif len(hard) > 1 and lead < len(LEADING_WEIGHTS) and not unknown[t]:
+                term_weights[t] *= LEADING_WEIGHTS[lead]
+                lead += 1
 
     def _fallback_weight(self, matches: tuple[tuple[str, float], ...]) -> float:
         """A query word missing from the index weighs as its best near match, else a lot."""
@@ -795,13 +1111,14 @@ class SearchIndex:
             groups.setdefault((h.entity.type, fold(h.entity.label("kk"))), []).append(h)
         out = []
         for (kind, _), members in groups.items():
-            members.sort(key=lambda h: natural_key(h.entity.notation or h.entity.id))
+            members.sort(key=lambda h: (-h.fits, natural_key(h.entity.notation or h.entity.id)))
             score = max(h.score for h in members)
             title = members[0].entity.label("kk")
             out.append(Group(title, kind, score, tuple(members)))
         out.sort(
             key=lambda g: (
                 all(h.entity.deprecated for h in g.hits),
+                -g.hits[0].fits,
                 -g.score,
                 min(h.entity.order for h in g.hits),
             )
@@ -838,6 +1155,17 @@ class SearchIndex:
         return out
 
 
+def _covers(stems: tuple[str, ...], words: list[tuple[str, ...]]) -> bool:
+    """True if each stem is a key of its own word (the words in any order)."""
+    free = list(words)
+    for st in stems:
+        i = next((i for i, keys in enumerate(free) if st in keys), None)
+        if i is None:
+            return False
+        free.pop(i)
+    return True
+
+
 def _one_edit(a: str, b: str) -> bool:
     """True if a and b differ by one insertion, deletion, substitution or transposition."""
     if a == b:
@@ -855,3 +1183,147 @@ def _one_edit(a: str, b: str) -> bool:
     if la > lb:
         return a[i + 1 :] == b[i:]
     return a[i:] == b[i + 1 :]
+
+
+# ---------------------------------------------------------------------------- result rows
+
+#: Facts that may tell the grades of one title apart, in the order chips show them.
+CHIP_FACTS = ("qualification-level", "category", "significance-level", "sector", "institution-type")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Narrowing of results to a sector, a block or a kind of institution (ids)."""
+
+    sector: str = ""
+    block: str = ""
+    institution_type: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.sector or self.block or self.institution_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """One grade of a title, with the facts that set it apart from the title's other grades."""
+
+    hit: Hit
+    grade: str
+    facts: tuple[tuple[str, Entity], ...]  # (property id, the linked entity)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Search results as people read them: one row per title, occupations apart."""
+
+    groups: list[Group]  # positions and other register entities, one row per title
+    occupations: list[Group]  # the jobs, listed apart
+    facts: dict[str, str]  # what the query's words were read as (kind -> id)
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f"  {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _passes(index: SearchIndex, e: Entity, f: Filters) -> bool:
+    if not f:
+        return True
+    if e.type not in ("position", "grade"):
+        return False
+    facts = index.facts_of(e)
+    if f.sector and facts.get("sector", "").rpartition("/")[2] != f.sector.rpartition("/")[2]:
+        return False
+    if f.block and not e.grade_notation.upper().startswith(f.block.upper()[:1]):
+        return False
+    if f.institution_type:
+        wanted = f.institution_type.rpartition("/")[2]
+        kinds = set(e.links.get("institution-type", ()))
+        todo = list(kinds)
+        while todo:  # a kind counts as each of its broader kinds (ZTMO is an MM)
+            k = index.by_id.get(todo.pop())
+            for b in k.links.get("broader", ()) if k else ():
+                if b not in kinds:
+                    kinds.add(b)
+                    todo.append(b)
+        if wanted not in {k.rpartition("/")[2] for k in kinds}:
+            return False
+    return True
+
+
+def result_rows(index: SearchIndex, text: str, hits: list[Hit], filters: Filters) -> Rows:
+    """Hits as rows: titles of positions (and other entities) one row each, occupations apart."""
+    query = parse_query(text)
+    facts = index.read_facts(query)[0] if not query.empty else {}
+    kept = [h for h in hits if _passes(index, h.entity, filters)]
+    groups = index.group(h for h in kept if h.entity.type != "occupation")
+    occupations = index.group(h for h in kept if h.entity.type == "occupation")
+    if not groups:  # only occupations found (or asked for): they are the rows
+        groups, occupations = occupations, []
+    return Rows(groups, occupations, facts)
+
+
+def chips(index: SearchIndex, group: Group) -> list[Chip]:
+    """The grades of a title, each with the facts that differ between them (a nurse: the
+    qualification level and the category; a head in block A: the significance level)."""
+    facts = [index.facts_of(h.entity) for h in group.hits]
+    kinds = [k for k in CHIP_FACTS if len({f.get(k) for f in facts}) > 1]
+    out = []
+    for h, f in zip(group.hits, facts, strict=True):
+        linked = tuple((k, index.by_id[f[k]]) for k in kinds if f.get(k) in index.by_id)
+        out.append(Chip(h, h.entity.grade_notation or h.entity.notation, linked))
+    return out
+
+
+def nearest_titles(index: SearchIndex, text: str, n: int = 5) -> list[Entity]:
+    """Positions whose title (or everyday name) is spelled most like `text`, one per title:
+    the suggestions of a "no such position" answer."""
+    if not fold(text):
+        return []
+    wanted = _trigrams(fold(text))
+    ranked = []
+    for e, names in _title_grams(index):
+        score = max(2 * len(wanted & grams) / (len(wanted) + len(grams) or 1) for grams in names)
+        ranked.append((-score, e.order, e))
+    ranked.sort(key=lambda item: item[:2])
+    return [e for score, _, e in ranked[:n] if score < 0]
+
+
+def _title_grams(index: SearchIndex) -> list[tuple[Entity, list[set[str]]]]:
+    """Per title (its first current position), the trigrams of each of its preferred names;
+    made once per index (the index never changes while served)."""
+    found = getattr(index, "_title_grams", None)
+    if found is None:
+        seen: dict[str, tuple[Entity, list[set[str]]]] = {}
+        for e in index.entities:
+            if e.type != "position" or e.deprecated or fold(e.label("kk")) in seen:
+                continue
+            names = [e.labels[x] for x in ("kk", "ru") if x in e.labels]
+            seen[fold(e.label("kk"))] = (e, [_trigrams(fold(name)) for name in names])
+        found = list(seen.values())
+        index._title_grams = found  # type: ignore[attr-defined]
+    return found
+
+
+def resolve_words(index: SearchIndex, kind: str, text: str) -> list[str]:
+    """Ids of the entities of `kind` that a value given in words names, in any language:
+    every word of the value is a word of one of the entity's labels ("орташа", "средний" and
+    "medium" name the medium qualification level; "бірінші", "первая", "first" the first
+    category). Ids and notations are matched by the caller."""
+    words = fold(text).split()
+    if not words:
+        return []
+    wanted = [set(word_keys(w)) | {w} for w in words]
+    out = []
+    for e in index.entities:
+        if e.type != kind:
+            continue
+        texts = [(t, lang) for lang, t in e.labels.items()] + e.alt_labels + e.hidden_labels
+        for label, lang in texts:
+            proper = _PAREN_RE.sub(" ", label)  # not the asides: "(города областного значения)"
+            stems, _ = index._stems_of(proper, lang)
+            have = set(stems) | set(fold(proper).split())
+            if all(keys & have for keys in wanted):
+                out.append(e.id)
+                break
+    return out

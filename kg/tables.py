@@ -1,7 +1,9 @@
 """The flat CSV of positions for spreadsheet users, and its CSVW description.
 
 Read from the validated graph (not from the curated files), so the CSV says exactly
-what the RDF dumps say.
+what the RDF dumps say. Rows follow the law's order (the offset of each title's quote in
+the source text); the first seven columns are the fixed contract, the unofficial Russian
+and English titles and the ISCO-08 codes come after the original columns.
 """
 
 from __future__ import annotations
@@ -68,6 +70,15 @@ COLUMNS: list[tuple[str, str, str, str]] = [
         "string",
         "Identifiers of editorial decisions, space-separated",
     ),
+    ("position_label_ru", "Position (ru)", "string", "Russian title (unofficial translation)"),
+    ("position_label_en", "Position (en)", "string", "English title (unofficial translation)"),
+    (
+        "isco_codes",
+        "ISCO-08",
+        "string",
+        "ISCO-08 unit group codes of the position's occupation that apply to its "
+        "qualification level, space-separated",
+    ),
     (
         "deprecated",
         "Deprecated",
@@ -82,13 +93,53 @@ COLUMNS: list[tuple[str, str, str, str]] = [
         "A deprecated position's successors (position codes, space-separated)",
     ),
 ]
+#: SKOS mapping properties of the occupations' ISCO-08 crosswalk.
+MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch)
 
 
 def _last(uri: URIRef | None) -> str:
     return "" if uri is None else str(uri).rstrip("/").rsplit("/", 1)[-1]
 
 
+def _label(g: Graph, s: URIRef | None, lang: str) -> str:
+    if s is None:
+        return ""
+    return next((str(x) for x in g.objects(s, SKOS.prefLabel) if x.language == lang), "")
+
+
+def isco_groups(g: Graph, pos: URIRef) -> list[tuple[str, str]]:
+    """(code, English label) of the ISCO-08 groups of a position's occupation whose mapping
+    applies to the position's qualification level (a mapping limited to a level says so)."""
+    occupation = g.value(pos, KG.occupation)
+    if occupation is None:
+        return []
+    level = g.value(pos, KG.qualificationLevel)
+    out: dict[str, str] = {}
+    for predicate in MAPPING_PREDICATES:
+        for target in sorted(g.objects(occupation, predicate)):
+            limits: set = set()
+            for record in g.subjects(OWL.annotatedSource, occupation):
+                if (record, OWL.annotatedTarget, target) in g and (
+                    record,
+                    OWL.annotatedProperty,
+                    predicate,
+                ) in g:
+                    limits.update(g.objects(record, KG.appliesToQualificationLevel))
+            if limits and level not in limits:
+                continue
+            code = str(g.value(target, SKOS.notation) or _last(target).lstrip("C"))
+            out.setdefault(code, _label(g, target, "en"))
+    return sorted(out.items())
+
+
+def law_order(row: dict[str, str]) -> tuple:
+    """Where a position's title stands in the law (its quote's offset), then its code."""
+    start = int(row["source_start"]) if row["source_start"].isdigit() else 1 << 30
+    return (start, natural_key(row["position_notation"]))
+
+
 def position_rows(g: Graph) -> list[dict[str, str]]:
+    """One row per position, in the law's order."""
     rows = []
     for pos in g.subjects(RDF.type, KG.Position):
         grade = g.value(pos, KG.grade)
@@ -127,6 +178,9 @@ def position_rows(g: Graph) -> list[dict[str, str]]:
                 "editorial_decisions": " ".join(
                     sorted(_last(d) for d in g.objects(pos, KG.editorialDecision))
                 ),
+                "position_label_ru": _label(g, pos, "ru"),
+                "position_label_en": _label(g, pos, "en"),
+                "isco_codes": " ".join(code for code, _ in isco_groups(g, pos)),
                 "deprecated": "true" if (pos, OWL.deprecated, Literal(True)) in g else "false",
                 "replaced_by": " ".join(
                     sorted(
@@ -135,7 +189,7 @@ def position_rows(g: Graph) -> list[dict[str, str]]:
                 ),
             }
         )
-    rows.sort(key=lambda r: natural_key(r["position_notation"]))
+    rows.sort(key=law_order)
     return rows
 
 
@@ -159,8 +213,8 @@ def positions_csvw(uris: Uris, g: Graph) -> bytes:
             "datatype": datatype,
             "required": name in ("position_uri", "position_label_kk", "block", "tier", "grade"),
         }
-        if name == "position_label_kk":
-            col["lang"] = "kk"
+        if name in ("position_label_kk", "position_label_ru", "position_label_en"):
+            col["lang"] = name.rpartition("_")[2]
             col["propertyUrl"] = str(SKOS.prefLabel)
         elif name == "grade_uri":
             col["propertyUrl"] = str(SKOS.broader)

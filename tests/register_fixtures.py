@@ -42,6 +42,7 @@ RELEASE_FILES = {
     "context.jsonld",
     "positions.csv",
     "positions.csv-metadata.json",
+    "positions.xlsx",
     "register.jsonld",
     "register.nt",
     "register.rdf",

@@ -200,11 +200,16 @@ def test_search_results_and_previews_escape_labels(hostile: RunningServer) -> No
             "preview": client.get("/reconcile/preview", params={"id": "B2-1-H.01"}),
             "preview-iri": client.get("/reconcile/preview", params={"id": POSITION}),
             "preview-echo": client.get("/reconcile/preview", params={"id": PAYLOADS["p1"]}),
+            "finder": client.get("/finder", params={"title": "alert script"}),
+            "finder-echo": client.get("/finder", params={"title": PAYLOADS["p1"]}),
         }
         api = client.get("/api/search", params={"q": "alert"})
     problems = [m for name, r in responses.items() for m in check_page(name, r)]
     assert not problems, "\n".join(problems)
     assert "&lt;script&gt;" in responses["search"].text  # the hit is listed, escaped
+    assert all(
+        r.status_code == 200 for r in responses.values() if r is not responses["preview-echo"]
+    )
     assert responses["preview"].status_code == 200 or responses["preview-iri"].status_code == 200
     assert api.status_code == 200 and "<script>" in api.text  # JSON carries the raw label
     assert api.headers["content-type"].startswith("application/json")

@@ -146,7 +146,8 @@ def test_browse_lists_every_position_in_natural_order(
 ) -> None:
     r = web.get("/browse")
     assert r.status_code == 200
-    shown = CODE.findall(r.text)
+    tree = r.text.split('<section class="az"', 1)[0]  # the tree; the A-Z index follows
+    shown = CODE.findall(tree)
     expected = {
         str(n)
         for p in active(release_graph_nt, KG.Position)
@@ -154,7 +155,7 @@ def test_browse_lists_every_position_in_natural_order(
     }
     # every active position; the deprecated ones (split in 1.1.0) are not listed
     assert sorted(shown) == sorted(expected) and len(shown) == len(set(shown)) == 387
-    grades = re.findall(r'href="/grade/([^"]+)"', r.text)
+    grades = re.findall(r'href="/grade/([^"]+)"', tree)
     # written by hand: 1 < 1-1 < 2 < 2-1 (not string order), sectors H, E, O
     order = {code: i for i, code in enumerate(grades)}
     assert order["A1-1"] < order["A1-1-1"] < order["A1-2"] < order["A1-2-1"] < order["A1-3"]
@@ -353,8 +354,41 @@ def test_labels_are_escaped_everywhere(hostile_server: Any) -> None:
             assert r.status_code == 200, path
             assert "<script>alert" not in r.text and "<b>bold</b>" not in r.text, path
             assert "&lt;script&gt;alert" in r.text, path
-            assert r.text.count("<script") == r.text.count('<script type="application/ld+json">')
+            ours = r.text.count('<script type="application/ld+json">') + r.text.count(
+                '<script src="/static/suggest.js?'
+            )  # JSON-LD and the autocomplete script, nothing else
+            assert r.text.count("<script") == ours
         page = parse(client.get(f"/position/{HOSTILE_POSITION}.html").text)
         (ld,) = (json.loads(block) for block in page.jsonld)
         assert ld["name"] == HOSTILE_LABEL  # the data survive, only the markup is inert
         assert HOSTILE_LABEL in page.h1
+
+
+def test_browse_is_a_collapsible_tree_with_an_a_to_z_index(web: httpx.Client) -> None:
+    text = web.get("/browse").text
+    tree, az = text.split('<section class="az"', 1)
+    # block -> tier -> grade -> positions, each a <details> that works without JavaScript
+    assert '<details class="block" id="block-B" open>' in tree
+    assert '<details class="tier" id="tier-B3-H">' in tree
+    assert '<details class="grade" id="grade-B3-1-H">' in tree
+    grade = tree.split('id="grade-C2"', 1)[1].split("</details>", 1)[0]
+    assert 'href="/position/C2.02"' in grade and "Бухгалтер" in grade
+    # A-Z in Kazakh (Ә after А, Қ after К) and in Russian, one entry per title
+    kk, ru = az.split('id="az-ru"', 1)
+    letters = re.findall(r'<h4 id="az-kk-\d+">(.)</h4>', kk)
+    assert letters.index("А") < letters.index("Ә") < letters.index("Б")
+    assert letters.index("К") < letters.index("Қ") < letters.index("Л")
+    nurse = re.search(r"<li>Мейіргер (.*?)</li>", kk)
+    assert nurse is not None and len(CODE.findall(nurse[1])) == 8
+    assert "<li>Медицинская сестра " in ru and "<li>Бухгалтер " in ru
+    # occupations are reachable from the browse page and from home
+    assert 'href="/occupations"' in text
+    assert 'href="/occupations"' in web.get("/").text
+
+
+def test_tier_pages_list_their_positions(web: httpx.Client) -> None:
+    text = web.get("/tier/C2.html").text
+    section = text.split('id="positions-h"', 1)[1].split("</section>", 1)[0]
+    assert 'href="/position/C2.02"' in section and 'href="/position/C2.23"' in section
+    text = web.get("/grade/B3-1-H.html").text
+    assert 'href="/position/B3-1-H.01"' in text  # a grade lists its positions as its children

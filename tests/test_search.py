@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.search import SearchIndex, as_code, fold, parse_query, stem
+from kg.web.i18n import install_gettext
 
 pytest_plugins = ["search_fixtures"]
 
@@ -330,6 +331,7 @@ def test_search_page_extends_the_site_base_template(search_index: SearchIndex) -
     env.globals.update(static=lambda name: f"/static/{name}", formats={})
     env.globals.update(has_catalog=False, has_void=False, has_changes=False)
     env.globals.update(url=lambda href: href, sparql="/sparql")  # the server's links
+    install_gettext(env)
     hits = search_index.search("бухгалтер")
     html = env.get_template("search.html").render(
         base_template="base.html",

@@ -17,13 +17,15 @@ from fastapi.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from kg.errors import KgError
+from kg.finder import Finder
 from kg.reconcile import Reconciler
 from kg.release import verify_release
 from kg.remote import RemoteQueryService
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
-from kg.web import linked_data, search_routes, sparql
+from kg.web import finder_routes, linked_data, search_routes, sparql
+from kg.web.i18n import install_gettext
 from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
 from kg.web.negotiation import AcceptLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
@@ -60,8 +62,10 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.query_service = service
     app.state.repository = Repository(service)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+    install_gettext(app.state.templates.env)
     app.state.search = SearchIndex.from_release(release_dir)
     app.state.reconciler = Reconciler(app.state.search)
+    app.state.finder = Finder.from_release(release_dir, app.state.search)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
     # Innermost first: the last one added sees the request first.
@@ -74,6 +78,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, templates_dir=settings.templates_dir)
     app.include_router(sparql.router)
     app.include_router(search_routes.router)
+    app.include_router(finder_routes.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     linked_data.install(app)  # concept URIs, pages, downloads (kg.web.routes)
     return app

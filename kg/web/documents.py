@@ -40,6 +40,7 @@ from kg.catalog import (
 from kg.changes import CHANGES_ATOM, read_log
 from kg.pages import PREFIXES, HomePage, PageService, Repository, json_for_script
 from kg.release import SUMS_NAME
+from kg.web.i18n import install_gettext
 from kg.web.routes import FORMATS, ROUTES, VOCABULARY_IRI, Route, by_kind
 
 #: Seconds clients and proxies may reuse a document (and a 303) without asking again.
@@ -148,6 +149,7 @@ class Site:
             lstrip_blocks=True,
         )
         self.env.filters["filesize"] = filesize
+        install_gettext(self.env)
         self.env.globals.update(
             static=self.static_url,
             url=self.url,

@@ -166,6 +166,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/sparql", "sparql", (), None, Mode.SERVICE, "SPARQL 1.1 endpoint"),
     Route("/search", "search", ("html",), "search.html", Mode.SERVICE, "Search"),
     Route("/api/search", "search-api", (), None, Mode.SERVICE, "Search, JSON"),
+    Route("/finder", "finder", (), None, Mode.SERVICE, "Grade finder (kg.finder)"),
+    Route("/api/finder", "finder-api", (), None, Mode.SERVICE, "Grade finder, JSON"),
     Route("/reconcile", "reconcile", (), None, Mode.SERVICE, "Reconciliation service"),
     Route("/reconcile/{path+}", "reconcile-parts", (), None, Mode.SERVICE, "Reconciliation"),
     Route("/openapi.json", "openapi", (), None, Mode.SERVICE, "OpenAPI description"),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -35,7 +36,18 @@ from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from kg.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
-from kg.search import TYPE_ORDER, Hit, SearchIndex, parse_query
+from kg.search import (
+    TYPE_ORDER,
+    Filters,
+    Group,
+    Hit,
+    Rows,
+    SearchIndex,
+    chips,
+    nearest_titles,
+    parse_query,
+    result_rows,
+)
 from kg.settings import Settings
 from kg.store import QueryError
 from kg.web.bounds import (
@@ -121,6 +133,22 @@ class SearchItem(BaseModel):
     )
 
 
+class ChipFact(BaseModel):
+    """A fact that sets one grade of a title apart from its other grades."""
+
+    property: str = Field(description="qualification-level, category, significance-level, ...")
+    id: str
+    label: str = Field(description="The law's words (Kazakh)")
+
+
+class SearchChip(BaseModel):
+    """One grade of a title and what distinguishes it."""
+
+    grade: str
+    id: str = Field(description="The position (or grade) in that grade")
+    facts: list[ChipFact]
+
+
 class SearchGroup(BaseModel):
     """Hits of one type with the same normalised title, their grades side by side."""
 
@@ -128,7 +156,16 @@ class SearchGroup(BaseModel):
     type: str
     score: float = Field(ge=0, le=100)
     grades: list[str] = Field(description="Grade notations of the members, in register order")
+    chips: list[SearchChip] = Field(description="Each grade with the facts that set it apart")
     items: list[SearchItem]
+
+
+class Suggestion(BaseModel):
+    """A position spelled like the query, offered when nothing matches."""
+
+    id: str
+    label: str
+    grades: list[str]
 
 
 class SearchInterpretation(BaseModel):
@@ -137,6 +174,9 @@ class SearchInterpretation(BaseModel):
     codes: list[str] = Field(description="Register codes, look-alike letters mapped to Latin")
     words: list[str] = Field(description="Words folded as a Russian keyboard types them")
     keys: list[str] = Field(description="Search keys after Kazakh suffix stripping")
+    facts: dict[str, str] = Field(
+        description="Category and qualification level the query's words name (kind -> id)"
+    )
 
 
 class SearchResponse(BaseModel):
@@ -144,9 +184,19 @@ class SearchResponse(BaseModel):
 
     query: str
     types: list[str]
-    total: int = Field(description="Number of entities found (up to the limit)")
+    filters: dict[str, str] = Field(description="sector, block, institution_type, as given")
+    total: int = Field(description="Number of result rows (titles) on all pages")
+    page: int
+    per_page: int
+    pages: int
     interpretation: SearchInterpretation
-    groups: list[SearchGroup]
+    groups: list[SearchGroup] = Field(description="The rows of this page: one per title")
+    occupations: list[SearchGroup] = Field(description="Occupations found, listed apart")
+    no_such_position: bool = Field(
+        description="True when the query names no position of this register"
+    )
+    message: str = Field(description="A plain sentence when nothing matched ('' otherwise)")
+    suggestions: list[Suggestion] = Field(description="Nearest titles when nothing matched")
 
 
 def _search(
@@ -161,44 +211,135 @@ def _search(
     return index, index.search(q, types or None, limit=limit)
 
 
-def _search_response(index: SearchIndex, q: str, types: list[str], hits: list[Hit]) -> dict:
+def _item(h: Hit) -> dict[str, Any]:
+    return {
+        "id": h.entity.id,
+        "uri": h.entity.uri,
+        "type": h.entity.type,
+        "notation": h.entity.notation,
+        "label": h.entity.label("kk"),
+        "grade": h.entity.grade_notation if h.entity.type in ("position", "grade") else "",
+        "score": h.score,
+        "matched": h.matched,
+        "deprecated": h.entity.deprecated,
+        "replaced_by": list(h.entity.links.get("replaced-by", ())),
+    }
+
+
+def _group(index: SearchIndex, g: Group) -> dict[str, Any]:
+    return {
+        "title": g.title,
+        "type": g.type,
+        "score": g.score,
+        "grades": g.grades,
+        "chips": [
+            {
+                "grade": c.grade,
+                "id": c.hit.entity.id,
+                "facts": [{"property": k, "id": e.id, "label": e.label("kk")} for k, e in c.facts],
+            }
+            for c in chips(index, g)
+        ]
+        if g.type in ("position", "grade")
+        else [],
+        "items": [_item(h) for h in g.hits],
+    }
+
+
+@dataclass
+class _Page:
+    rows: Rows
+    page: int
+    per_page: int
+
+    @property
+    def total(self) -> int:
+        return len(self.rows.groups)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def groups(self) -> list[Group]:
+        start = (self.page - 1) * self.per_page
+        return self.rows.groups[start : start + self.per_page]
+
+
+def _results(
+    index: SearchIndex, q: str, hits: list[Hit], filters: Filters, page: int, per_page: int
+) -> tuple[_Page, bool, list[Any]]:
+    """The page of rows, whether the query names no position here, and the nearest titles."""
+    rows = result_rows(index, q, hits, filters)
     parsed = parse_query(q)
+    found_job = any(
+        h.entity.type in ("position", "occupation")
+        for g in rows.groups + rows.occupations
+        for h in g.hits
+    )
+    nothing = bool(parsed.stems) and not parsed.codes and not found_job and not filters
+    suggestions = nearest_titles(index, q) if nothing else []
+    return _Page(rows, page, per_page), nothing, suggestions
+
+
+def _search_response(
+    index: SearchIndex,
+    q: str,
+    types: list[str],
+    hits: list[Hit],
+    filters: Filters | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> dict:
+    filters = filters or Filters()
+    parsed = parse_query(q)
+    paged, nothing, suggestions = _results(index, q, hits, filters, page, per_page)
     return {
         "query": q,
         "types": types,
-        "total": len(hits),
+        "filters": {
+            k: v
+            for k, v in (
+                ("sector", filters.sector),
+                ("block", filters.block),
+                ("institution_type", filters.institution_type),
+            )
+            if v
+        },
+        "total": paged.total,
+        "page": page,
+        "per_page": per_page,
+        "pages": paged.pages,
         "interpretation": {
             "codes": list(parsed.codes),
             "words": list(parsed.words),
             "keys": list(parsed.stems),
+            "facts": paged.rows.facts,
         },
-        "groups": [
+        "groups": [_group(index, g) for g in paged.groups],
+        "occupations": [_group(index, g) for g in paged.rows.occupations],
+        "no_such_position": nothing,
+        "message": NO_SUCH_POSITION.format(q=q.strip()) if nothing else "",
+        "suggestions": [
             {
-                "title": g.title,
-                "type": g.type,
-                "score": g.score,
-                "grades": g.grades,
-                "items": [
-                    {
-                        "id": h.entity.id,
-                        "uri": h.entity.uri,
-                        "type": h.entity.type,
-                        "notation": h.entity.notation,
-                        "label": h.entity.label("kk"),
-                        "grade": h.entity.grade_notation
-                        if h.entity.type in ("position", "grade")
-                        else "",
-                        "score": h.score,
-                        "matched": h.matched,
-                        "deprecated": h.entity.deprecated,
-                        "replaced_by": list(h.entity.links.get("replaced-by", ())),
-                    }
-                    for h in g.hits
+                "id": e.id,
+                "label": e.label("kk"),
+                "grades": [
+                    x.grade_notation
+                    for x in index.entities
+                    if x.type == "position" and x.label("kk") == e.label("kk")
                 ],
             }
-            for g in index.group(hits)
+            for e in suggestions
         ],
     }
+
+
+#: The plain answer to a word that names no position of the register.
+NO_SUCH_POSITION = (
+    "There is no position called “{q}” in this register (civil servants of the social "
+    "security sector). The nearest titles are listed below."
+)
 
 
 QueryParam = Annotated[
@@ -216,6 +357,20 @@ LimitParam = Annotated[
     int, Query(ge=1, description="Most entities to return (at most max_limit, 500 by default)")
 ]
 _TOO_LARGE = {413: {"description": "Over a limit of the service; the body names it"}}
+PageParam = Annotated[int, Query(ge=1, le=10000, description="Page of result rows, from 1")]
+PerPageParam = Annotated[int, Query(ge=1, le=100, description="Result rows (titles) per page")]
+SectorParam = Annotated[
+    str, Query(max_length=100, description="Only this sector (id: healthcare, education, other)")
+]
+BlockParam = Annotated[str, Query(max_length=10, description="Only this block (A, B, C or D)")]
+InstitutionParam = Annotated[
+    str,
+    Query(
+        max_length=100,
+        description="Only positions of this kind of institution (id, e.g. ZTMO; a broader kind "
+        "such as MM includes its narrower kinds)",
+    ),
+]
 
 
 @router.get(
@@ -226,14 +381,26 @@ _TOO_LARGE = {413: {"description": "Over a limit of the service; the body names 
     responses=_TOO_LARGE,
 )
 async def api_search(
-    request: Request, q: QueryParam = "", types: TypeParam = None, limit: LimitParam = 50
+    request: Request,
+    q: QueryParam = "",
+    types: TypeParam = None,
+    limit: LimitParam = 500,
+    page: PageParam = 1,
+    per_page: PerPageParam = 20,
+    sector: SectorParam = "",
+    block: BlockParam = "",
+    institution_type: InstitutionParam = "",
 ) -> JSONResponse:
-    """Results grouped by normalised title: one title in several grades is one group that
-    lists the grades side by side. The HTML page at /search shows the same results."""
+    """Results grouped by normalised title: one title in several grades is one row that
+    lists the grades side by side, each grade with the facts that set it apart (chips);
+    occupations are listed apart. Category and qualification words in the query are read as
+    facts ("врач второй категории"). A query that names no position of the register gets
+    ``no_such_position`` and the nearest titles. The HTML page at /search shows the same."""
+    filters = Filters(sector.strip(), block.strip(), institution_type.strip())
 
     def answer() -> dict:
         index, hits = _search(request, q, types, limit)
-        return _search_response(index, q, list(types or []), hits)
+        return _search_response(index, q, list(types or []), hits, filters, page, per_page)
 
     body = await off_loop(request, answer)
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
@@ -241,24 +408,52 @@ async def api_search(
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False, responses=_TOO_LARGE)
 async def search_page(
-    request: Request, q: QueryParam = "", types: TypeParam = None, limit: LimitParam = 50
+    request: Request,
+    q: QueryParam = "",
+    types: TypeParam = None,
+    limit: LimitParam = 500,
+    page: PageParam = 1,
+    per_page: PerPageParam = 20,
+    sector: SectorParam = "",
+    block: BlockParam = "",
+    institution_type: InstitutionParam = "",
 ) -> Response:
     """The search page: a plain GET form and its results, no JavaScript needed.
 
     Rendered through the site's own environment (``app.state.site``, kg.web.documents) when
     the site is installed, so it extends the site's base template; else on its own.
     """
-    index, hits = await off_loop(request, _search, request, q, types, limit)
+    filters = Filters(sector.strip(), block.strip(), institution_type.strip())
+
+    def answer() -> tuple[SearchIndex, tuple[_Page, bool, list[Any]]]:
+        index, hits = _search(request, q, types, limit)
+        return index, _results(index, q, hits, filters, page, per_page)
+
+    index, (paged, nothing, suggestions) = await off_loop(request, answer)
     root = request.scope.get("root_path", "")
-    api = f"{root}/api/search?" + urlencode([("q", q), *(("type", t) for t in types or [])])
+    params = [("q", q), *(("type", t) for t in types or [])]
+    params += [(k, v) for k, v in _filter_params(filters) if v]
+    api = f"{root}/api/search?" + urlencode(params)
     context = {
         "root": root,
         "q": q,
         "types": list(types or []),
         "all_types": [(t, index.type_name(t, "en")) for t in TYPE_ORDER if t in _present(index)],
-        "groups": index.group(hits) if q.strip() else [],
-        "total": len(hits),
+        "groups": paged.groups if q.strip() else [],
+        "occupations": paged.rows.occupations if q.strip() else [],
+        "total": paged.total if q.strip() else 0,
         "limit": limit,
+        "page": page,
+        "per_page": per_page,
+        "pages": paged.pages,
+        "page_href": lambda n: (
+            f"{root}/search?" + urlencode([*params, ("page", str(n)), ("per_page", str(per_page))])
+        ),
+        "filters": filters,
+        "filter_options": _filter_options(index),
+        "chips": lambda g: chips(index, g),
+        "no_such_position": nothing,
+        "suggestions": suggestions,
         "alternates": [{"media_type": "application/json", "href": api, "label": "JSON"}],
         "isco_codes": lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
     }
@@ -270,6 +465,22 @@ async def search_page(
     return request.app.state.templates.TemplateResponse(
         request, "search.html", {"base_template": None, **context}, headers=headers
     )
+
+
+def _filter_params(f: Filters) -> list[tuple[str, str]]:
+    return [("sector", f.sector), ("block", f.block), ("institution_type", f.institution_type)]
+
+
+def _filter_options(index: SearchIndex) -> dict[str, list[tuple[str, str]]]:
+    """Choices of the filters: (id, Kazakh label) of sectors, blocks and institution types."""
+
+    def of(kind: str) -> list[tuple[str, str]]:
+        return [(e.notation or e.id, e.label("kk")) for e in index.entities if e.type == kind]
+
+    sectors = [
+        (e.id.rpartition("/")[2], e.label("kk")) for e in index.entities if e.type == "sector"
+    ]
+    return {"sector": sectors, "block": of("block"), "institution_type": of("institution-type")}
 
 
 def _has_template(env: Any, name: str) -> bool:
