@@ -22,10 +22,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg.catalog import ReleaseFile
-from kg.web.documents import MAX_AGE, Document, Site, content_type
+from kg.web import i18n
+from kg.web.documents import LOCALIZED_SERVICES, MAX_AGE, Document, Site, content_type, localize
 from kg.web.negotiation import choose
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
 
@@ -45,12 +46,54 @@ def install(app: FastAPI) -> None:
         templates.parent / "static",
     )
     # Pages of other modules rendered by app.state.templates (search) extend base.html too.
+    i18n.install(app.state.templates.env)
     app.state.templates.env.globals.update(app.state.site.env.globals)
     app.state.templates.env.filters.update(app.state.site.env.filters)
+    app.add_middleware(LanguagePrefix)
     for entry in ROUTES:
         if entry.mode is not Mode.SERVICE:
             app.router.routes.append(TableRoute(entry))
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+
+class LanguagePrefix:
+    """Serves ``/ru/...`` and ``/en/...`` by the plain path's handler in that language.
+
+    The prefix is taken off the path (the handlers and the route table know plain paths
+    only), kept in ``scope["kg_lang"]``, and made the current language of the request, so any
+    template rendered for it (pages, search, SPARQL, errors) speaks it. A plain path is
+    Kazakh. Which documents have language versions is decided by the handlers (RDF
+    documents and files do not: under a prefix they are 404).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lang, path = i18n.split(scope["path"])
+        if lang is not None:
+            scope = {**scope, "path": path, "raw_path": path.encode("utf-8"), "kg_lang": lang}
+        with i18n.using(lang or i18n.DEFAULT):
+            await self.app(scope, receive, send)
+
+
+def explicit_language(request: Request) -> str | None:
+    """The language the URL names (its prefix), or None for a plain path."""
+    return request.scope.get("kg_lang")
+
+
+def page_language(request: Request) -> str:
+    """The language of a page: its prefix, and Kazakh at the plain path."""
+    return explicit_language(request) or i18n.DEFAULT
+
+
+def wanted_language(request: Request) -> str:
+    """What a client asks for where the URL does not say (303s, errors): the prefix, else
+    Accept-Language, else Kazakh."""
+    return i18n.choose(explicit_language(request), request.headers.get("accept-language"))
 
 
 class TableRoute(BaseRoute):
@@ -95,10 +138,12 @@ def _site(request: Request) -> Site:
 async def _dispatch(
     request: Request, entry: Route, params: dict[str, str], ext: str | None
 ) -> Response:
+    if explicit_language(request) and not _has_versions(entry, ext):
+        return not_found(request)
     if entry.mode is Mode.RESOURCE:
         return await _resource(request, entry, params, ext)
     if entry.mode is Mode.PAGE:
-        doc = await _site(request).page(entry, ext or "html")
+        doc = await _site(request).page(entry, ext or "html", page_language(request))
         links = [
             (entry.document_path(f), FORMATS[f].media_type)
             for f in entry.formats
@@ -110,6 +155,14 @@ async def _dispatch(
     if entry.kind == "release-file":  # /downloads/<version>/<name>, from the archive
         return _download(request, _site(request).archived(params["version"], params["name"]))
     return _static(request, params["name"])
+
+
+def _has_versions(entry: Route, ext: str | None) -> bool:
+    """Whether a path has language versions (HTML pages and resource documents, and an
+    identifier, which then answers 303 to its HTML in that language)."""
+    if entry.mode is Mode.RESOURCE:
+        return ext in (None, "html")
+    return (entry.mode is Mode.PAGE and ext is None) or entry.kind in LOCALIZED_SERVICES
 
 
 # ---------------------------------------------------------------------------- resources
@@ -141,23 +194,26 @@ async def _resource(
     request: Request, entry: Route, params: dict[str, str], ext: str | None
 ) -> Response:
     site = _site(request)
-    if ext is None:  # the identifier: 303 to a document
+    if ext is None:  # the identifier: 303 to a document (HTML in the language asked for)
         fmt, refusal = negotiate(request, entry.formats)
         if refusal is not None:
             return refusal
         if not await site.exists(entry, params):
             return not_found(request)
         assert fmt is not None
+        location = entry.document_path(fmt, **params)
+        if fmt == "html":
+            location = localize(location, wanted_language(request))
         return Response(
             status_code=303,
             headers={
-                "Location": entry.document_path(fmt, **params),
-                "Vary": "Accept",
+                "Location": location,
+                "Vary": "Accept, Accept-Language",
                 "Cache-Control": f"public, max-age={MAX_AGE}",
                 **_CORS,
             },
         )
-    doc = await site.resource(entry, params, ext)
+    doc = await site.resource(entry, params, ext, page_language(request))
     if doc is None:
         return not_found(request)
     links = [
@@ -226,12 +282,12 @@ def not_found(request: Request) -> Response:
     fmt = {"text/html": "html", "application/xhtml+xml": "html", "application/json": "json"}.get(
         chosen, "txt"
     )
-    doc = _site(request).not_found(request.url.path, fmt)
+    doc = _site(request).not_found(request.url.path, fmt, wanted_language(request))
     return Response(
         doc.body,
         status_code=404,
         media_type=content_type(doc.media_type),
-        headers={"Vary": "Accept", "Cache-Control": "no-store"},
+        headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
     )
 
 

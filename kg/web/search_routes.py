@@ -36,6 +36,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from kg.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
 from kg.search import TYPE_ORDER, Hit, SearchIndex, parse_query
+from kg.web import i18n
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 PREFLIGHT_HEADERS = {
@@ -49,6 +50,8 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 _CALLBACK_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 #: The site's base template, used by the search page once the site has one.
 BASE_TEMPLATE = "base.html"
+#: The search page's path (its language versions are under /ru/, /en/: kg.web.i18n).
+PATH_SEARCH = "/search"
 EntityType = Literal[TYPE_ORDER]  # type: ignore[valid-type]
 
 
@@ -222,7 +225,10 @@ async def search_page(
         "root": root,
         "q": q,
         "types": list(types or []),
-        "all_types": [(t, index.type_name(t, "en")) for t in TYPE_ORDER if t in _present(index)],
+        "all_types": [
+            (t, index.type_name(t, i18n.current())) for t in TYPE_ORDER if t in _present(index)
+        ],
+        "type_names": {t: index.type_name(t, i18n.current()) for t in TYPE_ORDER},
         "groups": index.group(hits) if q.strip() else [],
         "total": len(hits),
         "limit": limit,
@@ -232,7 +238,9 @@ async def search_page(
     headers = {"Cache-Control": "public, max-age=300"}
     site = getattr(request.app.state, "site", None)
     if site is not None and _has_template(site.env, BASE_TEMPLATE):
-        body = site.render("search.html", base_template=BASE_TEMPLATE, **context)
+        body = site.render(
+            "search.html", base_template=BASE_TEMPLATE, self_href=PATH_SEARCH, **context
+        )
         return HTMLResponse(body, headers=headers)
     return request.app.state.templates.TemplateResponse(
         request, "search.html", {"base_template": None, **context}, headers=headers
