@@ -242,6 +242,7 @@ _SHOWN_ELSEWHERE = {
     KGNS + "sourceQuote",
     KGNS + "editorialDecision",
     KGNS + "unofficialLabelLanguage",
+    KGNS + "quoteRole",
     KGNS + "lawSays",
     KGNS + "weRecord",
 }
@@ -435,6 +436,7 @@ class Section:
     title: str
     types: list[Link]
     statements: list[Statement]
+    lang: str | None = None
 
 
 @dataclass
@@ -713,7 +715,12 @@ class PageService:
         elif notation:
             text, lang = notation, None
         else:
-            text, lang = _short(iri) if iri.startswith(tuple(PREFIXES.values())) else iri, None
+            # A term of a known vocabulary without a label: its local name in words.
+            text, lang = (
+                (_plain_name(iri), "en")
+                if iri.startswith(tuple(PREFIXES.values()))
+                else (iri, None)
+            )
         names: dict[str, str] = {}
         for p in LABEL_PROPERTIES:
             for v in index.values(iri, p):
@@ -974,6 +981,7 @@ class PageService:
                         for p in sorted(props)
                         if p != RDF + "type"
                     ],
+                    self._link(index, s).lang,
                 )
             )
         return sections
@@ -998,6 +1006,7 @@ class PageService:
                 row["act"].value,
                 self.href(row["act"].value),
                 row["title"].value if "title" in row else row["act"].value,
+                lang="en" if "title" in row else None,
             )
         role = index.first(q, KGNS + "quoteRole")
         note = index.first(q, RDFS + "comment")

@@ -491,7 +491,7 @@ LOCALIZED_SERVICES = ("search", "sparql")
 def filesize(size: int) -> str:
     """Bytes for people: 1.5 MB, 6.1 kB, 742 bytes."""
     if size < 1000:
-        return f"{size} bytes"
+        return f"{size} B"
     for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
         if size < scale * 1000:
             return f"{size / scale:.1f} {unit}"
