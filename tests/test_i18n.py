@@ -165,6 +165,7 @@ class _Reader(HTMLParser):
         self.html_lang: str | None = None
         self.hreflang: dict[str, str] = {}
         self.canonical: str | None = None
+        self.description: str | None = None
         self.pieces: list[tuple[str | None, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -175,6 +176,8 @@ class _Reader(HTMLParser):
             self.hreflang[a["hreflang"] or ""] = a.get("href") or ""
         if tag == "link" and a.get("rel") == "canonical":
             self.canonical = a.get("href")
+        if tag == "meta" and a.get("name") == "description":
+            self.description = a.get("content")
         if tag in self.VOID:
             return
         lang = a.get("lang", self.stack[-1][1] if self.stack else None)
@@ -226,6 +229,7 @@ def test_page_in_language(
     assert set(page.hreflang) == {*LANGUAGES, "x-default"}, url
     assert page.hreflang["x-default"] == page.hreflang["kk"]
     assert page.canonical == page.hreflang[lang]
+    assert page.description and len(page.description) > 20, url
     for other in LANGUAGES:
         target = urljoin(str(r.url), page.hreflang[other])
         answer = web.get(target, headers=HTML)

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -50,6 +51,10 @@ def install(app: FastAPI) -> None:
     app.state.templates.env.globals.update(app.state.site.env.globals)
     app.state.templates.env.filters.update(app.state.site.env.filters)
     app.add_middleware(LanguagePrefix)
+    # Text answers compressed when the client accepts gzip (adds Vary: Accept-Encoding).
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_api_route("/robots.txt", _robots, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/sitemap.xml", _sitemap, methods=["GET", "HEAD"], include_in_schema=False)
     for entry in ROUTES:
         if entry.mode is not Mode.SERVICE:
             app.router.routes.append(TableRoute(entry))
@@ -199,7 +204,7 @@ async def _resource(
         if refusal is not None:
             return refusal
         if not await site.exists(entry, params):
-            return not_found(request)
+            return await _case_redirect(request, entry, params, ext) or not_found(request)
         assert fmt is not None
         location = entry.document_path(fmt, **params)
         if fmt == "html":
@@ -215,11 +220,30 @@ async def _resource(
         )
     doc = await site.resource(entry, params, ext, page_language(request))
     if doc is None:
-        return not_found(request)
+        return await _case_redirect(request, entry, params, ext) or not_found(request)
     links = [
         (entry.document_path(f, **params), FORMATS[f].media_type) for f in entry.formats if f != ext
     ]
     return _document(request, doc, links, about=site.iri(entry, params))
+
+
+async def _case_redirect(
+    request: Request, entry: Route, params: dict[str, str], ext: str | None
+) -> Response | None:
+    """A notation typed in another case (`/position/b2-1-h.01`) answers 301 to its canonical
+    form, when that exists; notations are upper case, identifiers of other kinds are not."""
+    notation = params.get("notation")
+    if not notation or notation == notation.upper():
+        return None
+    canonical = {**params, "notation": notation.upper()}
+    if not await _site(request).exists(entry, canonical):
+        return None
+    path = entry.path(**canonical) + (f".{ext}" if ext else "")
+    lang = explicit_language(request)
+    location = i18n.prefixed(path, lang) if lang else path
+    if request.url.query:
+        location += "?" + request.url.query
+    return Response(status_code=301, headers={"Location": location})
 
 
 def _matches(header: str | None, etag: str) -> bool:
@@ -269,6 +293,50 @@ def _static(request: Request, name: str) -> Response:
     if doc is None:
         return not_found(request)
     return _document(request, doc, [])
+
+
+# ---------------------------------------------------------------------------- crawlers
+
+
+async def _robots(request: Request) -> Response:
+    """Crawlers may read every page; services that compute answers are left out."""
+    body = (
+        "User-agent: *\n"
+        "Disallow: /sparql\nDisallow: /api/\nDisallow: /reconcile\n"
+        "Disallow: /ru/sparql\nDisallow: /en/sparql\n"
+        f"Sitemap: {str(request.base_url).rstrip('/')}/sitemap.xml\n"
+    )
+    return Response(body, media_type="text/plain; charset=utf-8")
+
+
+async def _sitemap(request: Request) -> Response:
+    """Every page and resource page in each language, with its other language versions
+    (sitemaps protocol with xhtml:link hreflang alternates), on the host asked."""
+    site = _site(request)
+    if getattr(site, "sitemap_paths", None) is None:
+        from kg.site import resource_paths
+
+        pages = [r.path() for r in ROUTES if r.mode is Mode.PAGE]
+        resources = [route.document_path("html", **p) for route, p in resource_paths(site)]
+        site.sitemap_paths = pages + resources
+    root = str(request.base_url).rstrip("/")
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+    ]
+    for path in site.sitemap_paths:
+        links = (
+            "".join(
+                f'<xhtml:link rel="alternate" hreflang="{code}" href="{root}{i18n.prefixed(path, code)}"/>'
+                for code in i18n.LANGUAGES
+            )
+            + f'<xhtml:link rel="alternate" hreflang="x-default" href="{root}{path}"/>'
+        )
+        for lang in i18n.LANGUAGES:
+            out.append(f"<url><loc>{root}{i18n.prefixed(path, lang)}</loc>{links}</url>\n")
+    out.append("</urlset>\n")
+    return Response("".join(out), media_type="application/xml")
 
 
 # ---------------------------------------------------------------------------- errors
