@@ -202,6 +202,8 @@ async def _resource(
     if ext is None:  # the identifier: 303 to a document (HTML in the language asked for)
         fmt, refusal = negotiate(request, entry.formats)
         if refusal is not None:
+            if refusal.status_code == 406:  # as its 303s, which depend on both
+                refusal.headers["Vary"] = "Accept, Accept-Language"
             return refusal
         if not await site.exists(entry, params):
             return await _case_redirect(request, entry, params, ext) or not_found(request)
