@@ -56,6 +56,12 @@ FILE_TYPES = {
     "ico": "image/x-icon",
     "zip": "application/zip",
 }
+#: Media types sent compressed (text; nginx always compresses text/html when gzip is on).
+COMPRESSED = sorted(
+    {m for m in FILE_TYPES.values() if m.startswith("text/") or m.startswith("application/")}
+    - {"application/zip", "text/html"}
+    | {"image/svg+xml"}
+)
 _PARAM = re.compile(r"\{(\w+)(\+?)\}")
 _META = re.compile(r"([.^$*+?()\[\]{}|\\])")
 
@@ -150,6 +156,11 @@ def nginx_snippet(base_iri: str, prefix: str = "/") -> str:
         "index index.html;",
         "types { " + " ".join(f"{m} {e};" for e, m in sorted(FILE_TYPES.items())) + " }",
         "default_type application/octet-stream;",
+        "# text answers compressed for clients that accept gzip (adds Vary: Accept-Encoding)",
+        "gzip on;",
+        "gzip_vary on;",
+        "gzip_min_length 1024;",
+        "gzip_types " + " ".join(COMPRESSED) + ";",
         "",
     ]
     headers = [
@@ -338,6 +349,11 @@ def htaccess(base_iri: str) -> str:
         *(f"AddType {m} .{e}" for e, m in sorted(FILE_TYPES.items())),
         "AddCharset utf-8 "
         + " ".join(f".{e}" for e, m in sorted(FILE_TYPES.items()) if m != "image/png"),
+        "",
+        "# text answers compressed for clients that accept gzip (mod_deflate)",
+        "<IfModule mod_deflate.c>",
+        "    AddOutputFilterByType DEFLATE " + " ".join(["text/html", *COMPRESSED]),
+        "</IfModule>",
         "",
         "<IfModule mod_headers.c>",
         f'    Header always set Cache-Control "public, max-age={MAX_AGE}"',

@@ -9,6 +9,7 @@ without them the live tests skip and the structural ones still run.
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -150,6 +151,8 @@ def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "headers",
         "setenvif",
         "env",
+        "filter",
+        "deflate",
     ]
     loads = "".join(
         f"LoadModule {m}_module {APACHE_MODULES / f'mod_{m}.so'}\n"
@@ -304,6 +307,21 @@ def test_rules_send_the_language_asked_for(
             lang = path.split("/")[1]
             assert r.status_code == 200 and f'<html lang="{lang}">' in r.text, path
     assert not differ, "\n".join(map(str, differ))
+
+
+@pytest.mark.parametrize("web_server", ["nginx", "apache"])
+def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) -> None:
+    static_url = request.getfixturevalue(web_server)
+    for path in ("/browse", "/ru/browse", "/position/A1-1.01.ttl", "/static/site.css"):
+        plain = httpx.get(static_url + path, headers={"Accept-Encoding": "identity"}, timeout=30)
+        with httpx.stream(
+            "GET", static_url + path, headers={"Accept-Encoding": "gzip"}, timeout=30
+        ) as r:
+            raw = b"".join(r.iter_raw())
+            assert r.headers.get("content-encoding") == "gzip", path
+            assert "accept-encoding" in r.headers.get("vary", "").lower(), path
+        assert "content-encoding" not in plain.headers
+        assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content), path
 
 
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
