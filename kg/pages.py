@@ -243,6 +243,7 @@ _SHOWN_ELSEWHERE = {
     KGNS + "editorialDecision",
     KGNS + "unofficialLabelLanguage",
     KGNS + "quoteRole",
+    KGNS + "officialText",
     KGNS + "lawSays",
     KGNS + "weRecord",
 }
@@ -461,6 +462,8 @@ class ConceptPage:
     used_by: list[Statement]
     sections: list[Section]
     schema_org: dict[str, Any]
+    #: Where the official text of an act is (Adilet), by language of the text (kk, ru).
+    official: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -820,6 +823,10 @@ class PageService:
                 definitions,
                 self._link(index, scheme_iri) if scheme_iri else None,
             ),
+            official={
+                ("ru" if "/rus/" in v.value else "kk"): v.value
+                for v in own.get(KGNS + "officialText", [])
+            },
         )
 
     def _header(self, index: _Index, iri: str, kind: str) -> tuple[list[Text], str]:

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import gzip
 import random
+import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+
+from kg.curated import CuratedDataError, load_register
+from kg.source import load_source
 
 pytest_plugins = ["web_fixtures"]
 
+ROOT = Path(__file__).resolve().parent.parent
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -96,3 +103,31 @@ def test_sparql_result_links_resolve_here(web: httpx.Client) -> None:
     assert r.status_code == 200 and '<html lang="ru">' in r.text
     assert 'href="/ru/position/A1-1.01.html"' in r.text
     assert web.get("/ru/position/A1-1.01.html").status_code == 200
+
+
+def test_act_pages_link_the_official_text_on_adilet(web: httpx.Client) -> None:
+    rows = (ROOT / "data" / "official_texts.csv").read_text(encoding="utf-8").splitlines()[1:]
+    texts = dict(row.split(",") for row in rows)
+    assert texts["order-2015-1042"] == "V1500012751"
+    for act, adilet_id in texts.items():
+        for lang in ("", "/ru", "/en"):
+            html = web.get(f"{lang}/act/{act}.html").text
+            for code in ("kaz", "rus"):
+                assert f'href="https://adilet.zan.kz/{code}/docs/{adilet_id}"' in html, (act, lang)
+    # the templates know no Adilet id: the links are data
+    for template in (ROOT / "site" / "templates").glob("*.html"):
+        assert "V15" not in template.read_text(encoding="utf-8")
+
+
+def test_an_adilet_id_must_follow_the_registration_number(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    path = data / "official_texts.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("V1500012751", "V1500012752", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(CuratedDataError) as caught:
+        load_register(data, load_source(data / "source"))
+    messages = [str(p) for p in caught.value.problems]
+    assert any("official_texts.csv" in m and "registration number" in m for m in messages)
