@@ -17,6 +17,7 @@ setup-test: $(BIN)/python
 	./scripts/install-chromium
 	./scripts/install-virtuoso
 	./scripts/install-webservers
+	./scripts/install-checkers
 
 PORT   ?= 8000
 
