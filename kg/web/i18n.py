@@ -23,7 +23,6 @@ import io
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -37,11 +36,6 @@ DOMAIN = "messages"
 
 #: The language of the document being rendered (set around each render).
 _CURRENT: ContextVar[str] = ContextVar("kg_language", default=DEFAULT)
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
 
 
 @cache
@@ -154,8 +148,3 @@ def choose(explicit: str | None, accept_language: str | None) -> str:
     if explicit in LANGUAGES:
         return explicit  # type: ignore[return-value]
     return from_accept_language(accept_language) or DEFAULT
-
-
-def context() -> dict[str, Any]:
-    """Template variables about the current language."""
-    return {"lang": current()}
