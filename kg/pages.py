@@ -1009,11 +1009,14 @@ class PageService:
         act = None
         if source is not None and source.value in acts:
             row = acts[source.value]
+            titles = {k: row[v].value for k, v in (("kk", "titleKk"), ("en", "title")) if v in row}
+            first = next(iter(titles.items()), None)
             act = Link(
                 row["act"].value,
                 self.href(row["act"].value),
-                row["title"].value if "title" in row else row["act"].value,
-                lang="en" if "title" in row else None,
+                first[1] if first else row["act"].value,
+                lang=first[0] if first else None,
+                names=titles,
             )
         role = index.first(q, KGNS + "quoteRole")
         note = index.first(q, RDFS + "comment")
@@ -1354,6 +1357,7 @@ _SOURCE_ACTS = (
 SELECT * WHERE {
   ?src eli:embodies/eli:realizes ?act .
   OPTIONAL { ?act dct:title ?title FILTER(LANG(?title) = "en") }
+  OPTIONAL { ?act dct:title ?titleKk FILTER(LANG(?titleKk) = "kk") }
 }
 """
 )
