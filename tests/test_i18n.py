@@ -312,3 +312,14 @@ def test_plain_words_for_a_position(web: httpx.Client) -> None:
 def test_isco_links_in_plain_words(web: httpx.Client) -> None:
     kk = " ".join(t for _, t in read(web.get("/occupation/nurse.html").text).pieces)
     assert re.search(r"ISCO-08 \((жақын|толық) сәйкестік\)|ISCO-08 \((кеңірек|тарлау) топ\)", kk)
+
+
+def test_a_bad_format_link_gives_a_page_in_the_readers_language(web: httpx.Client) -> None:
+    ru = web.get(
+        "/position/A1-1.01?_format=nonsense",
+        headers={"Accept": "text/html", "Accept-Language": "ru"},
+    )
+    assert ru.status_code == 400 and read(ru.text).html_lang == "ru"
+    assert "Неизвестный формат" in ru.text and "nonsense" in ru.text
+    plain = web.get("/position/A1-1.01?_format=nonsense", headers={"Accept": "text/turtle"})
+    assert plain.status_code == 400 and plain.headers["content-type"].startswith("text/plain")

@@ -38,6 +38,11 @@ DOMAIN = "messages"
 _CURRENT: ContextVar[str] = ContextVar("kg_language", default=DEFAULT)
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translate where shown"
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
 @cache
 def translations(lang: str) -> _gettext.NullTranslations:
     """The catalog of `lang`, compiled from its .po file (English: the message ids)."""

@@ -183,6 +183,15 @@ def negotiate(request: Request, offers: tuple[str, ...]) -> tuple[str | None, Re
             if key in (f.ext, f.media_type, *f.aliases):
                 return ext, None
         listed = ", ".join(offers)
+        if _wants_html(request):  # a person followed a bad link: a page in their language
+            return None, _error_page(
+                request,
+                400,
+                i18n.N_("Unknown format"),
+                i18n.N_("There is no format “%(value)s”; use one of: %(formats)s."),
+                value=wanted,
+                formats=listed,
+            )
         return None, _text(400, f"unknown _format {wanted!r}; use one of: {listed}\n")
     media = {FORMATS[e].media_type: e for e in offers}
     media.update({m: e for m, e in ACCEPT_ALIASES.items() if e in offers})
@@ -366,6 +375,31 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if exc.status_code == 404 and hasattr(request.app.state, "site"):
         return not_found(request)
     return await http_exception_handler(request, exc)
+
+
+def _wants_html(request: Request) -> bool:
+    return choose(request.headers.get("accept"), ("text/plain", "text/html")) == "text/html"
+
+
+def _error_page(
+    request: Request, status: int, heading: str, message: str, **values: str
+) -> Response:
+    """An error as a page of the site, in the language the client asks for."""
+    site = _site(request)
+    with i18n.using(wanted_language(request)) as lang:
+        body = site.render(
+            "error.html",
+            lang=lang,
+            heading=i18n.gettext(heading),
+            message=i18n.gettext(message) % values,
+            self_href=None,
+        )
+    return Response(
+        body,
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+        headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
+    )
 
 
 def _text(status: int, message: str) -> Response:
