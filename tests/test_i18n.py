@@ -323,3 +323,14 @@ def test_a_bad_format_link_gives_a_page_in_the_readers_language(web: httpx.Clien
     assert "Неизвестный формат" in ru.text and "nonsense" in ru.text
     plain = web.get("/position/A1-1.01?_format=nonsense", headers={"Accept": "text/turtle"})
     assert plain.status_code == 400 and plain.headers["content-type"].startswith("text/plain")
+
+
+def test_reconciliation_preview_in_the_language_asked_for(web: httpx.Client) -> None:
+    for prefix, lang, word in (("", "kk", "Лауазым"), ("/ru", "ru", "Должность")):
+        r = web.get(f"{prefix}/reconcile/preview", params={"id": "position/A1-1.01"})
+        assert r.status_code == 200
+        page = read(r.text)
+        assert page.html_lang == lang
+        assert word in r.text
+        if lang == "ru":
+            assert "Звено" in r.text and "Tier" not in r.text

@@ -50,6 +50,16 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 _CALLBACK_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 #: The site's base template, used by the search page once the site has one.
 BASE_TEMPLATE = "base.html"
+#: Names of the facts on a reconciliation preview card (kg.reconcile), for the catalogs.
+PREVIEW_FACTS = (
+    i18n.N_("Notation"),
+    i18n.N_("Block"),
+    i18n.N_("Tier"),
+    i18n.N_("Grade"),
+    i18n.N_("Step"),
+    i18n.N_("Sector"),
+    i18n.N_("Institution types"),
+)
 #: The search page's path (its language versions are under /ru/, /en/: kg.web.i18n).
 PATH_SEARCH = "/search"
 EntityType = Literal[TYPE_ORDER]  # type: ignore[valid-type]
@@ -427,6 +437,9 @@ async def suggest_property(request: Request) -> Response:
 async def preview(request: Request, id: str = "") -> Response:
     """An HTML card of one entity, for OpenRefine's preview frame."""
     card = _reconciler(request).preview(id)
+    if card is not None:  # named in the language of the request (/ru/reconcile/preview, ...)
+        index = _reconciler(request).index
+        card = {**card, "type_name": index.type_name(card["entity"].type, i18n.current())}
     context = {"card": card, "id": id, "site": _urls(request)[1]}
     return request.app.state.templates.TemplateResponse(
         request, "reconcile-preview.html", context, status_code=200 if card else 404
