@@ -546,6 +546,11 @@ class BrowsePage:
 # ---------------------------------------------------------------------------- helpers
 
 
+def _names(row: Mapping[str, Term], keys: Mapping[str, str]) -> dict[str, str]:
+    """A thing's names by language from the columns of a query row (language -> column)."""
+    return {lang: row[key].value for lang, key in keys.items() if key in row}
+
+
 def _named_statement(prop: str, labels: Mapping[str, dict[str, str]]) -> Statement:
     """A statement named in plain words: the vocabulary's own labels, else our English name
     (translated by the catalogs), else a readable form of the property's local name, never
@@ -872,6 +877,7 @@ class PageService:
                     row["label"].value if "label" in row else self._link(index, node).label,
                     row["notation"].value if "notation" in row else None,
                     "kk" if "label" in row else None,
+                    _names(row, {"kk": "label", "ru": "label_ru", "en": "label_en"}),
                 )
             )
             node = parent.get(node)
@@ -1109,7 +1115,9 @@ class PageService:
             iri = r[key].value
             code = r[notation].value if notation in r else None
             text = r[label].value if label in r else (code or iri)
-            return Link(iri, self.href(iri), text, code, _lang(r[label]) if label in r else None)
+            names = _names(r, {"kk": label, "ru": f"{label}_ru", "en": f"{label}_en"})
+            lang = _lang(r[label]) if label in r else None
+            return Link(iri, self.href(iri), text, code, lang, names)
 
         for r in sorted(grade_rows, key=lambda r: natural_key(r["gn"].value)):
             b = r["block"].value
@@ -1307,6 +1315,8 @@ SELECT * WHERE {
   ?this skos:broader+ ?a .
   OPTIONAL { ?a skos:broader ?parent }
   OPTIONAL { ?a skos:prefLabel ?label FILTER(LANG(?label) = "kk") }
+  OPTIONAL { ?a skos:prefLabel ?label_ru FILTER(LANG(?label_ru) = "ru") }
+  OPTIONAL { ?a skos:prefLabel ?label_en FILTER(LANG(?label_en) = "en") }
   OPTIONAL { ?a skos:notation ?notation }
 }
 """
@@ -1416,11 +1426,19 @@ SELECT * WHERE {
   ?tier skos:notation ?tn .
   ?block skos:notation ?bn .
   OPTIONAL { ?grade skos:prefLabel ?gl FILTER(LANG(?gl) = "kk") }
+  OPTIONAL { ?grade skos:prefLabel ?gl_ru FILTER(LANG(?gl_ru) = "ru") }
+  OPTIONAL { ?grade skos:prefLabel ?gl_en FILTER(LANG(?gl_en) = "en") }
   OPTIONAL { ?tier skos:prefLabel ?tl FILTER(LANG(?tl) = "kk") }
+  OPTIONAL { ?tier skos:prefLabel ?tl_ru FILTER(LANG(?tl_ru) = "ru") }
+  OPTIONAL { ?tier skos:prefLabel ?tl_en FILTER(LANG(?tl_en) = "en") }
   OPTIONAL { ?block skos:prefLabel ?bl FILTER(LANG(?bl) = "kk") }
+  OPTIONAL { ?block skos:prefLabel ?bl_ru FILTER(LANG(?bl_ru) = "ru") }
+  OPTIONAL { ?block skos:prefLabel ?bl_en FILTER(LANG(?bl_en) = "en") }
   OPTIONAL { ?block skos:prefLabel ?ble FILTER(LANG(?ble) = "en") }
   OPTIONAL { ?grade kg:sector ?sector . ?sector skos:notation ?sn . }
   OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl FILTER(LANG(?sl) = "kk") }
+  OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl_ru FILTER(LANG(?sl_ru) = "ru") }
+  OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl_en FILTER(LANG(?sl_en) = "en") }
 }
 """
 )
@@ -1430,6 +1448,8 @@ _BROWSE_POSITIONS = (
 SELECT * WHERE {
   ?pos a kg:Position ; kg:grade ?grade ; skos:notation ?pn .
   OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
+  OPTIONAL { ?pos skos:prefLabel ?pl_ru FILTER(LANG(?pl_ru) = "ru") }
+  OPTIONAL { ?pos skos:prefLabel ?pl_en FILTER(LANG(?pl_en) = "en") }
 }
 """
 )
