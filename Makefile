@@ -17,10 +17,13 @@ setup-test: $(BIN)/python
 	./scripts/install-chromium
 	./scripts/install-virtuoso
 	./scripts/install-webservers
+	./scripts/install-checkers
 
-## Build the graph (if needed) and serve it on http://127.0.0.1:8000/
+PORT   ?= 8000
+
+## Build the graph (if needed) and serve it on http://127.0.0.1:$(PORT)/ (make run PORT=8001)
 run: setup
-	$(BIN)/kg serve
+	$(BIN)/kg serve --port $(PORT)
 
 lint:
 	$(BIN)/ruff check .

@@ -136,6 +136,16 @@ class Act:
 
 
 @dataclass(frozen=True)
+class OfficialText:
+    """Where the official text of an act is: its document id in the Adilet legal information
+    system (`V` + the registration year's two digits + the registration number in 8 digits)."""
+
+    act: str
+    adilet_id: str
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class Grade:
     notation: str
     tier: str
@@ -214,6 +224,7 @@ class Register:
     institution_types: list[InstitutionType] = field(default_factory=list)
     agents: list[Agent] = field(default_factory=list)
     acts: list[Act] = field(default_factory=list)
+    official_texts: list[OfficialText] = field(default_factory=list)
     grades: list[Grade] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)
     spans: list[SubjectSpan] = field(default_factory=list)
@@ -402,6 +413,9 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
     )
     act_columns = tuple(f.name for f in Act.__dataclass_fields__.values() if f.name != "origin")
     reg.acts = reader("acts.csv", *act_columns).rows(lambda r, o: _act(r, o))
+    reg.official_texts = reader("official_texts.csv", "act", "adilet_id").rows(
+        lambda r, o: OfficialText(_ident(r, "act"), _required(r, "adilet_id"), o)
+    )
     reg.grades = reader(
         "grades.csv", "notation", "tier", "step", "sector", "qualification_level", "category"
     ).rows(lambda r, o: _grade(r, o))
@@ -642,6 +656,18 @@ def _cross_check(reg: Register) -> list[Problem]:
         for ref in a.amends + a.repeals + a.consolidates:
             if ref not in acts:
                 bad(a.origin, f"unknown act {ref!r}")
+    by_id = reg.acts_by_id()
+    for t in reg.official_texts:
+        act = by_id.get(t.act)
+        if act is None:
+            bad(t.origin, f"unknown act {t.act!r}")
+            continue
+        if not re.fullmatch(r"V\d{10}", t.adilet_id):
+            bad(t.origin, f"Adilet id {t.adilet_id!r} is not V followed by ten digits")
+        numbers = {a.registration_number for a in (act, *map(by_id.get, act.consolidates)) if a}
+        numbers.discard("")
+        if numbers and not any(t.adilet_id.endswith(n.zfill(8)) for n in numbers):
+            bad(t.origin, f"Adilet id {t.adilet_id!r} does not end with the registration number")
     for g in reg.grades:
         if g.tier not in tiers:
             bad(g.origin, f"unknown tier {g.tier!r}")

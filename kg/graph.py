@@ -18,6 +18,10 @@ from kg.occupations import add_occupations
 from kg.translit import add_latin_labels
 from kg.uris import ELI, FOAF, KG, OA, Uris
 
+#: The official text of an act in the Adilet legal information system, by language (kaz, rus)
+#: and document id (data/official_texts.csv).
+ADILET = "https://adilet.zan.kz/{lang}/docs/{id}"
+
 ONTOLOGY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "kg.ttl"
 UNOFFICIAL = ("ru", "en")
 
@@ -221,6 +225,11 @@ class GraphBuilder:
             if act.registration_number:
                 self.add(s, KG.registrationNumber, Literal(act.registration_number))
                 self.add(s, KG.registeredBy, u.agent("moj"))
+            for official in (t for t in self.reg.official_texts if t.act == act.id):
+                for lang in ("kaz", "rus"):
+                    self.add(
+                        s, KG.officialText, URIRef(ADILET.format(lang=lang, id=official.adilet_id))
+                    )
             if act.registration_date:
                 self.add(s, KG.registrationDate, Literal(act.registration_date, datatype=XSD.date))
             if act.publication_date:

@@ -30,6 +30,12 @@ from kg.notation import natural_key
 from kg.store import Term
 from kg.uris import KG, ONTOLOGY_IRI
 
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translate where shown"
+    """Marks an English message for the catalogs (kg.web.i18n); templates translate it."""
+    return message
+
+
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -43,6 +49,9 @@ OWL = "http://www.w3.org/2002/07/owl#"
 DCAT = "http://www.w3.org/ns/dcat#"
 VOID = "http://rdfs.org/ns/void#"
 SPDX = "http://spdx.org/rdf/terms#"
+ADMS = "http://www.w3.org/ns/adms#"
+PAV = "http://purl.org/pav/"
+SSSOM = "https://w3id.org/sssom/"
 KGNS = str(KG)
 VOCABULARY = str(ONTOLOGY_IRI)
 
@@ -79,100 +88,126 @@ UNOFFICIAL = ("ru", "en")
 #: English names of properties from outside the register's vocabulary (kg: labels come
 #: from the ontology itself).
 PROPERTY_LABELS = {
-    RDF + "type": "type",
-    RDFS + "label": "label",
-    RDFS + "comment": "comment",
-    RDFS + "seeAlso": "see also",
-    RDFS + "subClassOf": "subclass of",
-    RDFS + "subPropertyOf": "subproperty of",
-    RDFS + "domain": "domain",
-    RDFS + "range": "range",
-    OWL + "inverseOf": "inverse of",
-    OWL + "versionInfo": "version",
-    SKOS + "prefLabel": "preferred label",
-    SKOS + "altLabel": "alternative label",
-    SKOS + "notation": "notation",
-    SKOS + "definition": "definition",
-    SKOS + "note": "note",
-    SKOS + "editorialNote": "editorial note",
-    SKOS + "broader": "broader",
-    SKOS + "narrower": "narrower",
-    SKOS + "inScheme": "in scheme",
-    SKOS + "topConceptOf": "top concept of",
-    SKOS + "hasTopConcept": "top concepts",
-    DCT + "title": "title",
-    DCT + "description": "description",
-    DCT + "source": "source",
-    DCT + "format": "format",
-    DCT + "language": "language",
-    DCT + "license": "licence",
-    DCT + "publisher": "publisher",
-    DCT + "issued": "issued",
-    DCT + "modified": "modified",
-    DCT + "spatial": "spatial coverage",
-    DCT + "identifier": "identifier",
-    DCT + "conformsTo": "conforms to",
-    PROV + "wasDerivedFrom": "derived from",
-    FOAF + "name": "name",
-    FOAF + "homepage": "homepage",
-    FOAF + "primaryTopic": "primary topic",
-    ELI + "id_local": "number",
-    ELI + "type_document": "kind of act",
-    ELI + "date_document": "date",
-    ELI + "date_publication": "publication date",
-    ELI + "first_date_entry_in_force": "entry into force",
-    ELI + "passed_by": "passed by",
-    ELI + "amends": "amends",
-    ELI + "amended_by": "amended by",
-    ELI + "repeals": "repeals",
-    ELI + "repealed_by": "repealed by",
-    ELI + "consolidates": "consolidates",
-    ELI + "consolidated_by": "consolidated by",
-    ELI + "is_realized_by": "realised by",
-    ELI + "realizes": "realises",
-    ELI + "is_embodied_by": "embodied by",
-    ELI + "embodies": "embodies",
-    ELI + "language": "language",
-    ELI + "title": "title",
-    OA + "hasSource": "source text",
-    OA + "hasSelector": "selector",
-    OA + "exact": "exact text",
-    OA + "prefix": "text before",
-    OA + "suffix": "text after",
-    OA + "start": "start offset",
-    OA + "end": "end offset (exclusive)",
-    DCAT + "dataset": "dataset",
-    DCAT + "service": "data service",
-    DCAT + "distribution": "distribution",
-    DCAT + "downloadURL": "download URL",
-    DCAT + "accessURL": "access URL",
-    DCAT + "mediaType": "media type",
-    DCAT + "byteSize": "size (bytes)",
-    DCAT + "keyword": "keyword",
-    DCAT + "theme": "theme",
-    DCAT + "version": "version",
-    DCAT + "landingPage": "landing page",
-    DCAT + "endpointURL": "endpoint URL",
-    DCAT + "endpointDescription": "endpoint description",
-    DCAT + "servesDataset": "serves dataset",
-    SPDX + "checksum": "checksum",
-    SPDX + "algorithm": "algorithm",
-    SPDX + "checksumValue": "checksum value",
-    VOID + "triples": "triples",
-    VOID + "entities": "entities",
-    VOID + "classes": "classes",
-    VOID + "properties": "properties",
-    VOID + "distinctSubjects": "distinct subjects",
-    VOID + "distinctObjects": "distinct objects",
-    VOID + "sparqlEndpoint": "SPARQL endpoint",
-    VOID + "dataDump": "data dump",
-    VOID + "uriSpace": "URI space",
-    VOID + "vocabulary": "vocabulary",
-    VOID + "rootResource": "root resource",
-    VOID + "exampleResource": "example resource",
-    VOID + "classPartition": "class partition",
-    VOID + "class": "class",
-    VOID + "feature": "feature",
+    RDF + "type": N_("type"),
+    RDFS + "label": N_("label"),
+    RDFS + "comment": N_("comment"),
+    RDFS + "seeAlso": N_("see also"),
+    RDFS + "subClassOf": N_("subclass of"),
+    RDFS + "subPropertyOf": N_("subproperty of"),
+    RDFS + "domain": N_("domain"),
+    RDFS + "range": N_("range"),
+    OWL + "inverseOf": N_("inverse of"),
+    OWL + "versionInfo": N_("version"),
+    SKOS + "prefLabel": N_("preferred label"),
+    SKOS + "altLabel": N_("alternative label"),
+    SKOS + "notation": N_("notation"),
+    SKOS + "definition": N_("definition"),
+    SKOS + "note": N_("note"),
+    SKOS + "editorialNote": N_("editorial note"),
+    SKOS + "broader": N_("broader"),
+    SKOS + "narrower": N_("narrower"),
+    SKOS + "inScheme": N_("in scheme"),
+    SKOS + "topConceptOf": N_("top concept of"),
+    SKOS + "hasTopConcept": N_("top concepts"),
+    DCT + "title": N_("title"),
+    DCT + "description": N_("description"),
+    DCT + "source": N_("source"),
+    DCT + "format": N_("format"),
+    DCT + "language": N_("language"),
+    DCT + "license": N_("licence"),
+    DCT + "publisher": N_("publisher"),
+    DCT + "issued": N_("issued"),
+    DCT + "modified": N_("modified"),
+    DCT + "spatial": N_("spatial coverage"),
+    DCT + "identifier": N_("identifier"),
+    DCT + "conformsTo": N_("conforms to"),
+    PROV + "wasDerivedFrom": N_("derived from"),
+    FOAF + "name": N_("name"),
+    FOAF + "homepage": N_("homepage"),
+    FOAF + "primaryTopic": N_("primary topic"),
+    ELI + "id_local": N_("number"),
+    ELI + "type_document": N_("kind of act"),
+    ELI + "date_document": N_("date"),
+    ELI + "date_publication": N_("publication date"),
+    ELI + "first_date_entry_in_force": N_("entry into force"),
+    ELI + "passed_by": N_("passed by"),
+    ELI + "amends": N_("amends"),
+    ELI + "amended_by": N_("amended by"),
+    ELI + "repeals": N_("repeals"),
+    ELI + "repealed_by": N_("repealed by"),
+    ELI + "consolidates": N_("consolidates"),
+    ELI + "consolidated_by": N_("consolidated by"),
+    ELI + "is_realized_by": N_("realised by"),
+    ELI + "realizes": N_("realises"),
+    ELI + "is_embodied_by": N_("embodied by"),
+    ELI + "embodies": N_("embodies"),
+    ELI + "language": N_("language"),
+    ELI + "title": N_("title"),
+    OA + "hasSource": N_("source text"),
+    OA + "hasSelector": N_("selector"),
+    OA + "exact": N_("exact text"),
+    OA + "prefix": N_("text before"),
+    OA + "suffix": N_("text after"),
+    OA + "start": N_("start offset"),
+    OA + "end": N_("end offset (exclusive)"),
+    DCAT + "dataset": N_("dataset"),
+    DCAT + "service": N_("data service"),
+    DCAT + "distribution": N_("distribution"),
+    DCAT + "downloadURL": N_("download URL"),
+    DCAT + "accessURL": N_("access URL"),
+    DCAT + "mediaType": N_("media type"),
+    DCAT + "byteSize": N_("size (bytes)"),
+    DCAT + "keyword": N_("keyword"),
+    DCAT + "theme": N_("theme"),
+    DCAT + "version": N_("version"),
+    DCAT + "landingPage": N_("landing page"),
+    DCAT + "endpointURL": N_("endpoint URL"),
+    DCAT + "endpointDescription": N_("endpoint description"),
+    DCAT + "servesDataset": N_("serves dataset"),
+    SPDX + "checksum": N_("checksum"),
+    SPDX + "algorithm": N_("algorithm"),
+    SPDX + "checksumValue": N_("checksum value"),
+    VOID + "triples": N_("triples"),
+    VOID + "entities": N_("entities"),
+    VOID + "classes": N_("classes"),
+    VOID + "properties": N_("properties"),
+    VOID + "distinctSubjects": N_("distinct subjects"),
+    VOID + "distinctObjects": N_("distinct objects"),
+    VOID + "sparqlEndpoint": N_("SPARQL endpoint"),
+    VOID + "dataDump": N_("data dump"),
+    VOID + "uriSpace": N_("URI space"),
+    VOID + "vocabulary": N_("vocabulary"),
+    VOID + "rootResource": N_("root resource"),
+    VOID + "exampleResource": N_("example resource"),
+    VOID + "classPartition": N_("class partition"),
+    VOID + "class": N_("class"),
+    VOID + "feature": N_("feature"),
+    DCT + "created": N_("created"),
+    DCT + "hasVersion": N_("has version"),
+    DCT + "isVersionOf": N_("version of"),
+    DCAT + "hasVersion": N_("has version"),
+    DCAT + "isVersionOf": N_("version of"),
+    DCAT + "hasCurrentVersion": N_("current version"),
+    ADMS + "versionNotes": N_("version notes"),
+    PAV + "authoredBy": N_("mapped by"),
+    OWL + "annotatedSource": N_("occupation"),
+    OWL + "annotatedProperty": N_("kind of match"),
+    OWL + "annotatedTarget": N_("ISCO-08 unit group"),
+    OWL + "deprecated": N_("no longer in force"),
+    DCT + "isReplacedBy": N_("replaced by"),
+    DCT + "replaces": N_("replaces"),
+    SKOS + "exactMatch": N_("ISCO-08 (exact match)"),
+    SKOS + "closeMatch": N_("ISCO-08 (close match)"),
+    SKOS + "broadMatch": N_("ISCO-08 (broader group)"),
+    SKOS + "narrowMatch": N_("ISCO-08 (narrower group)"),
+    SKOS + "relatedMatch": N_("related match"),
+    SKOS + "scopeNote": N_("scope note"),
+    SKOS + "example": N_("example"),
+    SSSOM + "mapping_justification": N_("how it was mapped"),
+    SSSOM + "mappings": N_("mappings"),
+    SSSOM + "object_source": N_("target classification"),
+    SSSOM + "object_source_version": N_("target classification version"),
+    SSSOM + "subject_source": N_("source classification"),
 }
 #: The register's structure, shown as "facts" in this order.
 FACT_PROPERTIES = tuple(
@@ -210,6 +245,8 @@ _SHOWN_ELSEWHERE = {
     KGNS + "sourceQuote",
     KGNS + "editorialDecision",
     KGNS + "unofficialLabelLanguage",
+    KGNS + "quoteRole",
+    KGNS + "officialText",
     KGNS + "lawSays",
     KGNS + "weRecord",
 }
@@ -244,7 +281,70 @@ _INCOMING_SKIPPED = (
     RDFS + "range",
 )
 #: Heading of the children list, per kind.
-_CHILDREN = {"scheme": "Top concepts", "block": "Tiers", "tier": "Grades", "grade": "Positions"}
+_CHILDREN = {
+    "scheme": N_("Top concepts"),
+    "block": N_("Tiers"),
+    "tier": N_("Grades"),
+    "grade": N_("Positions"),
+}
+#: What a page is about, in plain words, per route kind (kg.web.routes); shown as its badge.
+KIND_NAMES = {
+    "scheme": N_("Classification"),
+    "block": N_("Block"),
+    "tier": N_("Tier"),
+    "grade": N_("Grade"),
+    "position": N_("Position"),
+    "institution-type": N_("Institution type"),
+    "significance-level": N_("Significance level"),
+    "sector": N_("Sector"),
+    "qualification-level": N_("Qualification level"),
+    "category": N_("Category"),
+    "decision-kind": N_("Kind of editorial decision"),
+    "occupation": N_("Occupation"),
+    "mapping": N_("Link to ISCO-08"),
+    "expression": N_("Language version of a legal act"),
+    "act": N_("Legal act"),
+    "agent": N_("Minister or ministry"),
+    "decision": N_("Editorial decision"),
+    "quote": N_("Quote from the law"),
+    "source": N_("Text of the law"),
+    "catalog": N_("Data catalogue"),
+    "dataset": N_("Dataset"),
+    "void": N_("Dataset statistics"),
+    "publisher": N_("Publisher"),
+    "changes": N_("What changed"),
+    "vocabulary": N_("Vocabulary"),
+}
+#: What a quote is of the law (kg:quoteRole), in plain words.
+QUOTE_ROLES = {
+    "abbreviation": N_("abbreviation"),
+    "amendment-note": N_("note on an amendment"),
+    "citation": N_("citation"),
+    "code": N_("code"),
+    "column-headings": N_("column headings"),
+    "definition": N_("definition"),
+    "descriptor": N_("description"),
+    "entry-into-force": N_("entry into force"),
+    "first-mention": N_("first mention"),
+    "heading": N_("heading"),
+    "identification": N_("identification"),
+    "law-text": N_("text of the law"),
+    "note-heading": N_("heading of a note"),
+    "preamble-amendment": N_("amendment of the preamble"),
+    "repeal": N_("repeal"),
+    "step": N_("step"),
+    "title": N_("title"),
+    "": N_("quote"),
+}
+#: Kinds of change between releases (kg.changes.KINDS), in plain words.
+CHANGE_KINDS = {
+    "added": N_("added"),
+    "removed": N_("removed"),
+    "deprecated": N_("no longer in force"),
+    "moved": N_("moved"),
+    "relabelled": N_("renamed"),
+    "mappings": N_("ISCO-08 links"),
+}
 #: Most incoming links listed per property on a page (the count says how many there are).
 INCOMING_SHOWN = 200
 
@@ -288,6 +388,8 @@ class Link:
     label: str
     notation: str | None = None
     lang: str | None = None
+    #: Its names by language when known, so a page can name it in the reader's language.
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -295,10 +397,13 @@ class Statement:
     """One property of a resource with its values (links or texts), in display order."""
 
     property: str
+    #: English name (a gettext message id, translated where it is shown).
     label: str
     links: list[Link] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
     total: int | None = None
+    #: The property's own names by language, from the vocabulary (they win over `label`).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -335,6 +440,7 @@ class Section:
     title: str
     types: list[Link]
     statements: list[Statement]
+    lang: str | None = None
 
 
 @dataclass
@@ -366,6 +472,8 @@ class ConceptPage:
     history: list[Text] = field(default_factory=list)
     #: A tier's positions (its grades are its children): every grade's, in code order.
     positions: list[Link] = field(default_factory=list)
+    #: Where the official text of an act is (Adilet), by language of the text (kk, ru).
+    official: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -375,6 +483,8 @@ class Act:
     date: str | None
     kind: str | None
     title_kk: str | None
+    #: The kind of act by language (kk, ru, en).
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -489,6 +599,27 @@ def az_index(titles: Sequence[tuple[str, Link]], lang: str) -> list[AzLetter]:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _names(row: Mapping[str, Term], keys: Mapping[str, str]) -> dict[str, str]:
+    """A thing's names by language from the columns of a query row (language -> column)."""
+    return {lang: row[key].value for lang, key in keys.items() if key in row}
+
+
+def _named_statement(prop: str, labels: Mapping[str, dict[str, str]]) -> Statement:
+    """A statement named in plain words: the vocabulary's own labels, else our English name
+    (translated by the catalogs), else a readable form of the property's local name, never
+    a prefixed name."""
+    names = {k: v for k, v in labels.get(prop, {}).items() if k in LANGUAGES}
+    english = names.get("en") or PROPERTY_LABELS.get(prop) or _plain_name(prop)
+    return Statement(prop, english, names=names)
+
+
+def _plain_name(iri: str) -> str:
+    """`http://...#scopeNote` -> "scope note": words, not a prefixed name."""
+    local = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    words = "".join(" " + c.lower() if c.isupper() else c for c in local).replace("_", " ")
+    return words.strip() or iri
 
 
 def _lang(term: Term) -> str | None:
@@ -626,14 +757,17 @@ class PageService:
 
     # ------------------------------------------------------------------ concept pages
 
-    async def property_labels(self) -> dict[str, str]:
-        """English labels of the register's own properties, from the ontology (cached)."""
+    async def property_labels(self) -> dict[str, dict[str, str]]:
+        """Labels of the register's own properties by language, from the ontology (cached)."""
         if self._property_labels is None:
             rows = await self.repo.select(
                 _SPARQL_PREFIXES + "SELECT ?p ?label WHERE { ?p rdfs:label ?label "
-                'FILTER(LANG(?label) = "en" && STRSTARTS(STR(?p), STR(kg:))) }'
+                "FILTER(STRSTARTS(STR(?p), STR(kg:))) }"
             )
-            self._property_labels = {r["p"].value: r["label"].value for r in rows}
+            labels: dict[str, dict[str, str]] = defaultdict(dict)
+            for r in sorted(rows, key=lambda r: (r["p"].value, r["label"].value)):
+                labels[r["p"].value].setdefault(_lang(r["label"]) or "", r["label"].value)
+            self._property_labels = dict(labels)
         return self._property_labels
 
     def _link(self, index: _Index, iri: str) -> Link:
@@ -644,13 +778,23 @@ class PageService:
         elif notation:
             text, lang = notation, None
         else:
-            text, lang = _short(iri) if iri.startswith(tuple(PREFIXES.values())) else iri, None
-        return Link(iri, self.href(iri), text, notation, lang)
+            # A term of a known vocabulary without a label: its local name in words.
+            text, lang = (
+                (_plain_name(iri), "en")
+                if iri.startswith(tuple(PREFIXES.values()))
+                else (iri, None)
+            )
+        names: dict[str, str] = {}
+        for p in LABEL_PROPERTIES:
+            for v in index.values(iri, p):
+                if _lang(v) in LANGUAGES:
+                    names.setdefault(_lang(v) or "", v.value)
+        return Link(iri, self.href(iri), text, notation, lang, names)
 
     def _statement(
-        self, index: _Index, subject: str, prop: str, labels: Mapping[str, str]
+        self, index: _Index, subject: str, prop: str, labels: Mapping[str, dict[str, str]]
     ) -> Statement:
-        st = Statement(prop, labels.get(prop) or PROPERTY_LABELS.get(prop) or _short(prop))
+        st = _named_statement(prop, labels)
         for value in index.values(subject, prop):
             if isinstance(value, ox.NamedNode):
                 st.links.append(self._link(index, value.value))
@@ -724,7 +868,7 @@ class PageService:
                 index,
                 (v for p in (SKOS + "narrower", SKOS + "hasTopConcept") for v in own.get(p, [])),
             ),
-            children_label=_CHILDREN.get(kind, "Narrower concepts"),
+            children_label=_CHILDREN.get(kind, N_("Narrower concepts")),
             facts=[self._statement(index, iri, p, labels) for p in FACT_PROPERTIES if own.get(p)],
             quotes=quotes,
             decision=own_decision,
@@ -751,6 +895,10 @@ class PageService:
             replaced_by=self._links(index, own.get(DCT + "isReplacedBy", [])),
             history=[_text(v) for v in own.get(SKOS + "historyNote", [])],
             positions=positions,
+            official={
+                ("ru" if "/rus/" in v.value else "kk"): v.value
+                for v in own.get(KGNS + "officialText", [])
+            },
         )
 
     def _header(self, index: _Index, iri: str, kind: str) -> tuple[list[Text], str]:
@@ -767,9 +915,7 @@ class PageService:
             return header, header[0].text
         if kind == "quote":
             quoted = [s for p, s in index.incoming.get(iri, []) if p == KGNS + "sourceQuote"]
-            role = index.first(iri, KGNS + "quoteRole")
-            what = self._link(index, quoted[0]).label if quoted else iri
-            return header, f"Quote ({role.value if role is not None else 'source'}): {what}"
+            return header, self._link(index, quoted[0]).label if quoted else iri
         return header, index.notation(iri) or iri
 
     def _links(self, index: _Index, values: Iterable[Term]) -> list[Link]:
@@ -798,6 +944,7 @@ class PageService:
                     row["label"].value if "label" in row else self._link(index, node).label,
                     row["notation"].value if "notation" in row else None,
                     "kk" if "label" in row else None,
+                    _names(row, {"kk": "label", "ru": "label_ru", "en": "label_en"}),
                 )
             )
             node = parent.get(node)
@@ -809,7 +956,17 @@ class PageService:
     def _decision(self, r: Mapping[str, Term]) -> Decision:
         d = r["d"].value
         kind = (
-            Link(r["kind"].value, self.href(r["kind"].value), r["kindLabel"].value)
+            Link(
+                r["kind"].value,
+                self.href(r["kind"].value),
+                r["kindLabel"].value,
+                lang="en",
+                names={
+                    lang: r[key].value
+                    for lang, key in (("kk", "kind_kk"), ("ru", "kind_ru"), ("en", "kindLabel"))
+                    if key in r
+                },
+            )
             if "kind" in r and "kindLabel" in r
             else None
         )
@@ -844,15 +1001,13 @@ class PageService:
         self,
         rows: Sequence[Mapping[str, Term]],
         counts: Sequence[Mapping[str, Term]],
-        labels: Mapping[str, str],
+        labels: Mapping[str, dict[str, str]],
     ) -> list[Statement]:
         """What links here, per property, with how many there are in all."""
         incoming: dict[str, Statement] = {}
         for r in rows:
             p, s = r["p"].value, r["s"].value
-            st = incoming.setdefault(
-                p, Statement(p, labels.get(p) or PROPERTY_LABELS.get(p) or _short(p))
-            )
+            st = incoming.setdefault(p, _named_statement(p, labels))
             name = next((r[k] for k in ("label", "title", "name", "rlabel") if k in r), None)
             st.links.append(
                 Link(
@@ -876,7 +1031,7 @@ class PageService:
         iri: str,
         kind: str,
         quote_iris: Sequence[str],
-        labels: Mapping[str, str],
+        labels: Mapping[str, dict[str, str]],
     ) -> list[Section]:
         """Other subjects of the document: hash children (vocabulary terms, distributions),
         or every subject of a whole-graph document (catalog, VoID)."""
@@ -906,6 +1061,7 @@ class PageService:
                         for p in sorted(props)
                         if p != RDF + "type"
                     ],
+                    self._link(index, s).lang,
                 )
             )
         return sections
@@ -926,10 +1082,14 @@ class PageService:
         act = None
         if source is not None and source.value in acts:
             row = acts[source.value]
+            titles = {k: row[v].value for k, v in (("kk", "titleKk"), ("en", "title")) if v in row}
+            first = next(iter(titles.items()), None)
             act = Link(
                 row["act"].value,
                 self.href(row["act"].value),
-                row["title"].value if "title" in row else row["act"].value,
+                first[1] if first else row["act"].value,
+                lang=first[0] if first else None,
+                names=titles,
             )
         role = index.first(q, KGNS + "quoteRole")
         note = index.first(q, RDFS + "comment")
@@ -977,6 +1137,7 @@ class PageService:
                     r["date"].value if "date" in r else None,
                     r["kindLabel"].value if "kindLabel" in r else None,
                     r["titleKk"].value if "titleKk" in r else None,
+                    {lang: r[f"kind_{lang}"].value for lang in LANGUAGES if f"kind_{lang}" in r},
                 )
             )
         blocks = [self._link(index, v.value) for v in own.get(SKOS + "hasTopConcept", [])]
@@ -1021,7 +1182,9 @@ class PageService:
             iri = r[key].value
             code = r[notation].value if notation in r else None
             text = r[label].value if label in r else (code or iri)
-            return Link(iri, self.href(iri), text, code, _lang(r[label]) if label in r else None)
+            names = _names(r, {"kk": label, "ru": f"{label}_ru", "en": f"{label}_en"})
+            lang = _lang(r[label]) if label in r else None
+            return Link(iri, self.href(iri), text, code, lang, names)
 
         for r in sorted(grade_rows, key=lambda r: natural_key(r["gn"].value)):
             b = r["block"].value
@@ -1051,7 +1214,7 @@ class PageService:
             seen_positions.add(r["pos"].value)
             found[0].positions.append(link(r, "pos", "pl", "pn"))
             found[1].positions += 1
-            for lang, key in (("kk", "pl"), ("ru", "plr")):
+            for lang, key in (("kk", "pl"), ("ru", "pl_ru")):
                 if key in r:
                     titles[lang].append((r[key].value, link(r, "pos", key, "pn")))
         sector_order = {"H": 0, "E": 1, "O": 2}
@@ -1224,6 +1387,8 @@ SELECT * WHERE {
   ?this skos:broader+ ?a .
   OPTIONAL { ?a skos:broader ?parent }
   OPTIONAL { ?a skos:prefLabel ?label FILTER(LANG(?label) = "kk") }
+  OPTIONAL { ?a skos:prefLabel ?label_ru FILTER(LANG(?label_ru) = "ru") }
+  OPTIONAL { ?a skos:prefLabel ?label_en FILTER(LANG(?label_en) = "en") }
   OPTIONAL { ?a skos:notation ?notation }
 }
 """
@@ -1235,7 +1400,9 @@ SELECT * WHERE {
   ?this kg:editorialDecision ?d .
   OPTIONAL { ?d rdfs:label ?label }
   OPTIONAL { ?d kg:decisionKind ?kind .
-             OPTIONAL { ?kind skos:prefLabel ?kindLabel FILTER(LANG(?kindLabel) = "en") } }
+             OPTIONAL { ?kind skos:prefLabel ?kindLabel FILTER(LANG(?kindLabel) = "en") }
+             OPTIONAL { ?kind skos:prefLabel ?kind_kk FILTER(LANG(?kind_kk) = "kk") }
+             OPTIONAL { ?kind skos:prefLabel ?kind_ru FILTER(LANG(?kind_ru) = "ru") } }
   OPTIONAL { ?d kg:lawSays ?lawSays }
   OPTIONAL { ?d kg:weRecord ?weRecord }
   OPTIONAL { ?d rdfs:comment ?why }
@@ -1272,6 +1439,7 @@ _SOURCE_ACTS = (
 SELECT * WHERE {
   ?src eli:embodies/eli:realizes ?act .
   OPTIONAL { ?act dct:title ?title FILTER(LANG(?title) = "en") }
+  OPTIONAL { ?act dct:title ?titleKk FILTER(LANG(?titleKk) = "kk") }
 }
 """
 )
@@ -1301,7 +1469,10 @@ SELECT * WHERE {
   OPTIONAL { ?act eli:id_local ?number }
   OPTIONAL { ?act eli:date_document ?date }
   OPTIONAL { ?act eli:type_document ?kind .
-             OPTIONAL { ?kind skos:prefLabel ?kindLabel FILTER(LANG(?kindLabel) = "en") } }
+             OPTIONAL { ?kind skos:prefLabel ?kindLabel FILTER(LANG(?kindLabel) = "en") }
+             OPTIONAL { ?kind skos:prefLabel ?kind_kk FILTER(LANG(?kind_kk) = "kk") }
+             OPTIONAL { ?kind skos:prefLabel ?kind_ru FILTER(LANG(?kind_ru) = "ru") }
+             OPTIONAL { ?kind skos:prefLabel ?kind_en FILTER(LANG(?kind_en) = "en") } }
 }
 ORDER BY ?date ?act
 """
@@ -1329,11 +1500,19 @@ SELECT * WHERE {
   ?tier skos:notation ?tn .
   ?block skos:notation ?bn .
   OPTIONAL { ?grade skos:prefLabel ?gl FILTER(LANG(?gl) = "kk") }
+  OPTIONAL { ?grade skos:prefLabel ?gl_ru FILTER(LANG(?gl_ru) = "ru") }
+  OPTIONAL { ?grade skos:prefLabel ?gl_en FILTER(LANG(?gl_en) = "en") }
   OPTIONAL { ?tier skos:prefLabel ?tl FILTER(LANG(?tl) = "kk") }
+  OPTIONAL { ?tier skos:prefLabel ?tl_ru FILTER(LANG(?tl_ru) = "ru") }
+  OPTIONAL { ?tier skos:prefLabel ?tl_en FILTER(LANG(?tl_en) = "en") }
   OPTIONAL { ?block skos:prefLabel ?bl FILTER(LANG(?bl) = "kk") }
+  OPTIONAL { ?block skos:prefLabel ?bl_ru FILTER(LANG(?bl_ru) = "ru") }
+  OPTIONAL { ?block skos:prefLabel ?bl_en FILTER(LANG(?bl_en) = "en") }
   OPTIONAL { ?block skos:prefLabel ?ble FILTER(LANG(?ble) = "en") }
   OPTIONAL { ?grade kg:sector ?sector . ?sector skos:notation ?sn . }
   OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl FILTER(LANG(?sl) = "kk") }
+  OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl_ru FILTER(LANG(?sl_ru) = "ru") }
+  OPTIONAL { ?grade kg:sector/skos:prefLabel ?sl_en FILTER(LANG(?sl_en) = "en") }
 }
 """
 )
@@ -1353,7 +1532,8 @@ SELECT * WHERE {
   ?pos a kg:Position ; kg:grade ?grade ; skos:notation ?pn .
   FILTER NOT EXISTS { ?pos <http://www.w3.org/2002/07/owl#deprecated> true }
   OPTIONAL { ?pos skos:prefLabel ?pl FILTER(LANG(?pl) = "kk") }
-  OPTIONAL { ?pos skos:prefLabel ?plr FILTER(LANG(?plr) = "ru") }
+  OPTIONAL { ?pos skos:prefLabel ?pl_ru FILTER(LANG(?pl_ru) = "ru") }
+  OPTIONAL { ?pos skos:prefLabel ?pl_en FILTER(LANG(?pl_en) = "en") }
 }
 """
 )

@@ -60,7 +60,8 @@ from kg.search import (
     fold,
     stem,
 )
-from kg.web.documents import Site
+from kg.web import i18n
+from kg.web.documents import LOCALIZED_SERVICES, Site
 from kg.web.routes import ROUTES, Mode, Route, match
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,15 @@ def page_file(path: str) -> str:
 
 def file_for(path: str) -> str | None:
     """The file (relative to the export, not percent-encoded) that holds the document at site
-    path `path`, or None when the export has none (a service such as /sparql)."""
+    path `path`, or None when the export has none (a service such as /sparql). A language
+    version (`/ru/browse`) is the same file under the language's folder (`ru/browse.html`)."""
+    lang, plain = i18n.split(path)
+    if lang is not None:
+        found = match(plain)
+        if found is None or not _has_versions(found.route, found.ext):
+            return None
+        inner = file_for(plain)
+        return f"{lang}/{inner}" if inner else None
     found = match(path)
     if found is None:
         return None
@@ -99,6 +108,15 @@ def file_for(path: str) -> str | None:
     if route.mode is Mode.SERVICE and route.template:
         return page_file(route.path())
     return None
+
+
+def _has_versions(route: Route, ext: str | None) -> bool:
+    """Documents with language versions: HTML pages, resources' HTML, the search page."""
+    if route.mode is Mode.RESOURCE:
+        return ext in (None, "html")
+    return (route.mode is Mode.PAGE and ext is None) or (
+        route.kind in LOCALIZED_SERVICES and route.template is not None
+    )
 
 
 class StaticLinker:
@@ -255,15 +273,19 @@ async def _documents(site: Site, writer: _Writer) -> int:
     for route in ROUTES:
         if route.mode is Mode.PAGE:
             for fmt in route.formats:
-                doc = await site.page(route, fmt)
-                writer.write(file_for(route.document_path(fmt)) or "", doc.body)
+                for lang in i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,):
+                    doc = await site.page(route, fmt, lang)
+                    path = i18n.prefixed(route.document_path(fmt), lang)
+                    writer.write(file_for(path) or "", doc.body)
     resources = resource_paths(site)
     for route, params in resources:
         for fmt in route.formats:
-            doc = await site.resource(route, params, fmt)
-            if doc is None:
-                raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
-            writer.write(route.document_path(fmt, **params).lstrip("/"), doc.body)
+            for lang in i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,):
+                doc = await site.resource(route, params, fmt, lang)
+                if doc is None:
+                    raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
+                path = i18n.prefixed(route.document_path(fmt, **params), lang)
+                writer.write(path.lstrip("/"), doc.body)
     return len(resources)
 
 
@@ -355,22 +377,26 @@ def _search_page(site: Site, release_dir: Path, writer: _Writer) -> None:
     index = SearchIndex.from_release(release_dir)
     groups, data = search_index(index)
     present = {e.type for e in index.entities}
-    body = site.render(
-        route.template or "search.html",
-        base_template=SEARCH_TEMPLATE_BASE,
-        root="",
-        q="",
-        types=[],
-        all_types=[(t, index.type_name(t, "en")) for t in TYPE_ORDER if t in present],
-        groups=groups,
-        total=len(groups),
-        limit=len(groups),
-        alternates=[],
-        isco_codes=lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
-        listing=json_for_script(data),
-        self_href=route.pattern,
-    )
-    writer.write(page_file(route.pattern), body)
+    listing = json_for_script(data)
+    for lang in i18n.LANGUAGES:
+        body = site.render(
+            route.template or "search.html",
+            lang=lang,
+            base_template=SEARCH_TEMPLATE_BASE,
+            root="",
+            q="",
+            types=[],
+            all_types=[(t, index.type_name(t, lang)) for t in TYPE_ORDER if t in present],
+            type_names={t: index.type_name(t, lang) for t in TYPE_ORDER},
+            groups=groups,
+            total=len(groups),
+            limit=len(groups),
+            alternates=[],
+            isco_codes=lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
+            listing=listing,
+            self_href=route.pattern,
+        )
+        writer.write(file_for(i18n.prefixed(route.pattern, lang)) or "", body)
 
 
 def _swap(staging: Path, out: Path) -> None:

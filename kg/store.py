@@ -380,13 +380,33 @@ def _parses_as_update(query: str) -> bool:
     return True
 
 
+_ERROR_AT = re.compile(r"^error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
 def _syntax_error(query: str, error: SyntaxError) -> QueryError:
     if _parses_as_update(query):
         return QueryError(403, _READ_ONLY)
-    message = str(error)
-    if len(message) > 2000:
-        message = message[:2000] + " …"
-    return QueryError(400, f"malformed query: {message}")
+    return QueryError(400, f"malformed query: {explain_syntax_error(query, str(error))}")
+
+
+def explain_syntax_error(query: str, message: str) -> str:
+    """One line with line and column instead of the parser's list of grammar ranges: an
+    undeclared prefix is named (``skos:``), anything else shows the text where parsing stopped."""
+    found = _ERROR_AT.match(message)
+    if found is None:
+        first = message.strip().splitlines()[0] if message.strip() else "syntax error"
+        return first[:300]
+    line, column = int(found[1]), int(found[2])
+    lines = query.splitlines()
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    # The parser counts columns from 1 in characters; the error may point past the word.
+    start = max(0, min(column - 1, len(text)))
+    if "Prefix not found" in found[3]:
+        word = re.findall(r"[A-Za-z_][\w.-]*:|:", text[: start + 1])
+        name = word[-1] if word else "?:"
+        return f"line {line}, column {column}: the prefix {name} is not declared (add PREFIX {name} <...>)"
+    near = text[start : start + 20].strip() or "the end of the query"
+    return f"line {line}, column {column}: unexpected text near “{near}”"
 
 
 class _Evaluator:

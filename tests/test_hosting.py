@@ -9,6 +9,7 @@ without them the live tests skip and the structural ones still run.
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -152,6 +153,8 @@ def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "headers",
         "setenvif",
         "env",
+        "filter",
+        "deflate",
     ]
     loads = "".join(
         f"LoadModule {m}_module {APACHE_MODULES / f'mod_{m}.so'}\n"
@@ -194,8 +197,12 @@ def links(header: str | None) -> set[tuple[str, str]]:
     return out
 
 
-def answer(client: httpx.Client, path: str, accept: str | None) -> dict[str, Any]:
+def answer(
+    client: httpx.Client, path: str, accept: str | None, language: str | None = None
+) -> dict[str, Any]:
     headers = {"Accept": accept} if accept is not None else {}
+    if language is not None:
+        headers["Accept-Language"] = language
     r = client.get(path, headers=headers)
     location = r.headers.get("location")
     status = r.status_code
@@ -203,7 +210,10 @@ def answer(client: httpx.Client, path: str, accept: str | None) -> dict[str, Any
         "status": status,
         "location": httpx.URL(location).path if location else None,
         # the server says Vary on its answers that depend on Accept; CORS on what it serves
-        "vary": "accept" in r.headers.get("vary", "").lower() if status in (303, 406) else None,
+        "vary": {v.strip() for v in r.headers.get("vary", "").lower().split(",")}
+        & {"accept", "accept-language"}
+        if status in (303, 406)
+        else None,
         "links": links(r.headers.get("link")) if status == 200 else None,
         "cors": r.headers.get("access-control-allow-origin") if status in (200, 303) else None,
     }
@@ -259,6 +269,61 @@ def test_rules_answer_like_kg_serve(
             if expected != got:
                 differ.append((path, accept, expected, got))
     assert not differ, "\n".join(map(str, differ))
+
+
+#: (path, Accept, Accept-Language): an identifier's HTML goes to the language asked for.
+LANGUAGE_REQUESTS = [
+    ("/position/A1-1.01", BROWSER_ACCEPT, "ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7"),
+    ("/position/A1-1.01", BROWSER_ACCEPT, "en-GB,en;q=0.9"),
+    ("/position/A1-1.01", BROWSER_ACCEPT, "kk-KZ,kk;q=0.9,ru;q=0.8"),
+    ("/position/A1-1.01", BROWSER_ACCEPT, "de-DE,de;q=0.9,ru;q=0.5"),
+    ("/position/A1-1.01", BROWSER_ACCEPT, "fr"),
+    ("/position/A1-1.01", None, "ru"),
+    ("/position/A1-1.01?_format=html", "text/turtle", "en"),
+    ("/position/A1-1.01", "text/turtle", "ru"),
+    ("/grade/A1-1-1", "*/*", "en"),
+    ("/def", BROWSER_ACCEPT, "ru"),
+]
+#: Language versions of pages: each answers in its language on the static host too.
+LANGUAGE_PAGES = ["/ru/", "/en/browse", "/ru/about", "/en/downloads/", "/ru/search", "/en/def.html"]
+
+
+@pytest.mark.parametrize("web_server", ["nginx", "apache"])
+def test_rules_send_the_language_asked_for(
+    request: pytest.FixtureRequest, served: Any, web_server: str
+) -> None:
+    static_url = request.getfixturevalue(web_server)
+    differ = []
+    with (
+        httpx.Client(base_url=served.base_url, timeout=30) as kg,
+        httpx.Client(base_url=static_url, timeout=30) as static,
+    ):
+        for path, accept, language in LANGUAGE_REQUESTS:
+            expected = answer(kg, path, accept, language)
+            got = answer(static, path, accept, language)
+            if expected != got:
+                differ.append((path, accept, language, expected, got))
+        assert answer(kg, *LANGUAGE_REQUESTS[0])["location"] == "/ru/position/A1-1.01.html"
+        for path in LANGUAGE_PAGES:
+            r = static.get(path)
+            lang = path.split("/")[1]
+            assert r.status_code == 200 and f'<html lang="{lang}">' in r.text, path
+    assert not differ, "\n".join(map(str, differ))
+
+
+@pytest.mark.parametrize("web_server", ["nginx", "apache"])
+def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) -> None:
+    static_url = request.getfixturevalue(web_server)
+    for path in ("/browse", "/ru/browse", "/position/A1-1.01.ttl", "/static/site.css"):
+        plain = httpx.get(static_url + path, headers={"Accept-Encoding": "identity"}, timeout=30)
+        with httpx.stream(
+            "GET", static_url + path, headers={"Accept-Encoding": "gzip"}, timeout=30
+        ) as r:
+            raw = b"".join(r.iter_raw())
+            assert r.headers.get("content-encoding") == "gzip", path
+            assert "accept-encoding" in r.headers.get("vary", "").lower(), path
+        assert "content-encoding" not in plain.headers
+        assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content), path
 
 
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])

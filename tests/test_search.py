@@ -14,7 +14,6 @@ import pyoxigraph as ox
 import pytest
 
 from kg.search import SearchIndex, as_code, fold, parse_query, stem
-from kg.web.i18n import install_gettext
 
 pytest_plugins = ["search_fixtures"]
 
@@ -293,7 +292,8 @@ def test_search_page_lists_grades_side_by_side(search_http: httpx.Client) -> Non
     assert r.status_code == 200
     first = r.text.split('<ol class="results">', 1)[1].split("</li>", 1)[0]
     assert ">Бухгалтер</a>" in first
-    assert 'href="/position/C2.02"' in first and 'href="/position/C3.02"' in first
+    # pages link an identifier's HTML document, so the reader's language stays
+    assert 'href="/position/C2.02.html"' in first and 'href="/position/C3.02.html"' in first
     assert '<form method="get" action="/search"' in r.text  # works without JavaScript
 
 
@@ -330,8 +330,10 @@ def test_search_page_extends_the_site_base_template(search_index: SearchIndex) -
     )
     env.globals.update(static=lambda name: f"/static/{name}", formats={})
     env.globals.update(has_catalog=False, has_void=False, has_changes=False)
-    env.globals.update(url=lambda href: href, sparql="/sparql")  # the server's links
-    install_gettext(env)
+    env.globals.update(url=lambda href, lang=None: href, sparql="/sparql")  # the server's links
+    from kg.web import i18n
+
+    i18n.install(env)
     hits = search_index.search("бухгалтер")
     html = env.get_template("search.html").render(
         base_template="base.html",
@@ -346,6 +348,9 @@ def test_search_page_extends_the_site_base_template(search_index: SearchIndex) -
         limit=50,
         alternates=[{"media_type": "application/json", "href": "/api/search?q=x", "label": "JSON"}],
         isco_codes=lambda entity: [],
+        lang="kk",
+        versions={},
+        canonical=None,
     )
     assert html.count("<html") == 1 and html.count("<body") == 1
     assert '<div class="search-page">' in html

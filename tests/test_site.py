@@ -168,7 +168,9 @@ def test_every_resource_page_is_reached_with_all_its_twins(
     assert not unreached, f"{len(unreached)} resource pages no link leads to: {unreached[:10]}"
     for path in paths:
         url = urljoin(static_server, f"{path.lstrip('/')}.html")
-        alternates = {a["type"]: urljoin(url, a["href"]) for a in crawled.pages[url].alternates}
+        alternates = {
+            a["type"]: urljoin(url, a["href"]) for a in crawled.pages[url].alternates if "type" in a
+        }
         for ext in RDF_FORMATS:
             twin = alternates.get(MEDIA[ext])
             assert twin == urljoin(static_server, f"{path.lstrip('/')}.{ext}"), (path, ext)
@@ -373,10 +375,10 @@ def squash(parts: list[str]) -> str:
 def test_pages_in_chromium_over_http(browser: Any, static_server: str) -> None:
     home = visible(browser.dom(static_server + "index.html"))
     assert "Әлеуметтік қамсыздандыру саласының" in squash(home.h1)
-    concept = visible(browser.dom(static_server + "position/A1-1.01.html"))
+    concept = visible(browser.dom(static_server + "en/position/A1-1.01.html"))
     assert squash(concept.h1) == "A1-1.01 ЗТМО басшысы"
     assert "What the law says" in squash(concept.text)
-    changes = visible(browser.dom(static_server + "changes.html"))
+    changes = visible(browser.dom(static_server + "en/changes.html"))
     text = squash(changes.text)
     assert f"Release {V2}" in text and "Экспедитор-курьер" in text
     assert "This is the first release" in text
@@ -403,13 +405,15 @@ def test_client_side_search_in_chromium(
     base = static_server if where == "http" else exported.out.as_uri() + "/"
     # a title in two grades: one entry, its grades side by side, first
     seen = visible(
-        browser.dom(base + "search.html?q=%D0%B1%D1%83%D1%85%D0%B3%D0%B0%D0%BB%D1%82%D0%B5%D1%80")
+        browser.dom(
+            base + "en/search.html?q=%D0%B1%D1%83%D1%85%D0%B3%D0%B0%D0%BB%D1%82%D0%B5%D1%80"
+        )
     )
     shown = [squash(words) for hidden, words in seen.items if not hidden]
     assert len(seen.items) > 300 and 0 < len(shown) < 40, len(shown)
-    assert shown[0].startswith("Бухгалтер position"), shown[:3]
+    assert shown[0].startswith("Бухгалтер Position"), shown[:3]
     assert "C2" in shown[0] and "C3" in shown[0]
-    assert "found for “бухгалтер”" in squash(seen.status)
+    assert "Found for “бухгалтер”" in squash(seen.status)
     # Kazakh letters typed on a Russian keyboard, and a code with a Cyrillic look-alike letter
     nurse = visible(
         browser.dom(base + "search.html?q=%D0%BC%D0%B5%D0%B9%D0%B8%D1%80%D0%B3%D0%B5%D1%80")
@@ -445,3 +449,26 @@ def test_a_release_without_its_archive_is_refused(versioned: Versioned, tmp_path
     with pytest.raises(KgError, match=f"lists release\\(s\\) {V1}, {V2}, but the archive"):
         export_site(alone, tmp_path / "out", BASE)
     assert not (tmp_path / "out").exists()
+
+
+def test_every_language_version_is_a_file_with_hreflang_links_to_files(
+    exported: Exported,
+) -> None:
+    import re
+
+    pages = ("index.html", "browse.html", "search.html", "position/A1-1.01.html", "changes.html")
+    for lang in ("kk", "ru", "en"):
+        for page in pages:
+            file = exported.out / ("" if lang == "kk" else lang) / page
+            html = file.read_text(encoding="utf-8")
+            assert f'<html lang="{lang}">' in html, file
+            found = dict(
+                re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', html)
+            )
+            assert set(found) == {"kk", "ru", "en", "x-default"}, file
+            for code, href in found.items():
+                assert not urlsplit(href).scheme, href  # relative: works from any path
+                target = (file.parent / unquote(href)).resolve()
+                assert target.is_file(), (file, href)
+                want = "kk" if code == "x-default" else code
+                assert f'<html lang="{want}">' in target.read_text(encoding="utf-8"), target

@@ -309,10 +309,11 @@ def test_changes_page_lists_the_changes_with_links(served: Any) -> None:
         assert r.status_code == 303 and r.headers["location"] == "/changes.html"
         html = web.get("/changes.html").text
         for kind, notation in EXPECTED_CHANGES:
-            assert f'href="/position/{notation}"' in html, notation
+            assert f'href="/position/{notation}.html"' in html, notation
             assert f'kind-{kind}"' in html
         assert f'id="v{V2}"' in html and f'id="v{V1}"' in html
-        assert "This is the first release" in html  # the entry of 1.0.0
+        english = web.get("/en/changes.html").text
+        assert "This is the first release" in english  # the entry of 1.0.0
         assert 'type="application/atom+xml"' in html
         ttl = web.get("/changes", headers={"Accept": "text/turtle"})
         assert ttl.status_code == 303

@@ -25,7 +25,6 @@ from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
 from kg.web import finder_routes, linked_data, search_routes, sparql
-from kg.web.i18n import install_gettext
 from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
 from kg.web.negotiation import AcceptLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
@@ -62,7 +61,6 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.query_service = service
     app.state.repository = Repository(service)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
-    install_gettext(app.state.templates.env)
     app.state.search = SearchIndex.from_release(release_dir)
     app.state.reconciler = Reconciler(app.state.search)
     app.state.finder = Finder.from_release(release_dir, app.state.search)

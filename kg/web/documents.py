@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import jinja2
 import pyoxigraph as ox
@@ -38,10 +39,19 @@ from kg.catalog import (
     release_summary,
 )
 from kg.changes import CHANGES_ATOM, read_log
-from kg.pages import PREFIXES, HomePage, PageService, Repository, json_for_script
+from kg.pages import (
+    CHANGE_KINDS,
+    KIND_NAMES,
+    PREFIXES,
+    QUOTE_ROLES,
+    HomePage,
+    PageService,
+    Repository,
+    json_for_script,
+)
 from kg.release import SUMS_NAME
-from kg.web.i18n import install_gettext
-from kg.web.routes import FORMATS, ROUTES, VOCABULARY_IRI, Route, by_kind
+from kg.web import i18n
+from kg.web.routes import FORMATS, ROUTES, VOCABULARY_IRI, Mode, Route, by_kind, match
 
 #: Seconds clients and proxies may reuse a document (and a 303) without asking again.
 MAX_AGE = 3600
@@ -149,7 +159,7 @@ class Site:
             lstrip_blocks=True,
         )
         self.env.filters["filesize"] = filesize
-        install_gettext(self.env)
+        i18n.install(self.env)
         self.env.globals.update(
             static=self.static_url,
             url=self.url,
@@ -158,6 +168,9 @@ class Site:
             has_catalog=bool(publication["catalog"]),
             has_void=bool(publication["void"]),
             has_changes=bool(publication["changes"]),
+            kind_names=KIND_NAMES,
+            quote_roles=QUOTE_ROLES,
+            change_kinds=CHANGE_KINDS,
         )
         self._cache: ByteCache[tuple[str, str], Document] = ByteCache(
             cache_bytes, cache_bytes // 4, lambda key, doc: len(key[0]) + len(doc.body) + 200
@@ -178,10 +191,10 @@ class Site:
             return None
         return iri
 
-    def url(self, href: str) -> str:
+    def url(self, href: str, lang: str | None = None) -> str:
         """The href to emit for a link to `href` (a site path or a URL), from the document
-        being rendered."""
-        return self.linker.url(href, _HERE.get())
+        being rendered, in the language being rendered (or `lang`)."""
+        return self.linker.url(localize(href, lang or i18n.current()), _HERE.get())
 
     def static_url(self, name: str) -> str:
         """A static file's URL, with a content hash so it can be cached for long."""
@@ -207,9 +220,12 @@ class Site:
         iri = self.valid_iri(route, params)
         return iri is not None and await self.pages.exists(iri, route.kind)
 
-    async def resource(self, route: Route, params: dict[str, str], fmt: str) -> Document | None:
-        """The document of a resource in one format, or None if the release lacks it."""
-        key = (route.document_path(fmt, **params), fmt)
+    async def resource(
+        self, route: Route, params: dict[str, str], fmt: str, lang: str = i18n.DEFAULT
+    ) -> Document | None:
+        """The document of a resource in one format (HTML in `lang`), or None if the release
+        lacks it."""
+        key = (route.document_path(fmt, **params), fmt, lang if fmt == "html" else "")
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -222,6 +238,7 @@ class Site:
                 return None
             body = self.render(
                 route.template or "changes.html",
+                lang=lang,
                 iri=iri,
                 log=read_log(triples, self.base_iri),
                 href=self.pages.href,
@@ -235,6 +252,7 @@ class Site:
                 return None
             body = self.render(
                 route.template or "concept.html",
+                lang=lang,
                 page=page,
                 jsonld=json_for_script(page.schema_org),
                 alternates=self.alternates(route, params)[1:],
@@ -251,9 +269,9 @@ class Site:
         self._cache.put(key, doc)
         return doc
 
-    async def page(self, route: Route, fmt: str) -> Document:
-        """Home, browse or downloads, as HTML or its JSON twin."""
-        key = (route.pattern, fmt)
+    async def page(self, route: Route, fmt: str, lang: str = i18n.DEFAULT) -> Document:
+        """Home, browse or downloads, as HTML (in `lang`) or its JSON twin."""
+        key = (route.pattern, fmt, lang if fmt == "html" else "")
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -278,6 +296,7 @@ class Site:
         else:
             body = self.render(
                 route.template or f"{route.kind}.html",
+                lang=lang,
                 page=data,
                 alternates=[a for a in self.alternates(route, {}) if a["ext"] != "html"],
                 self_href=route.pattern,
@@ -365,13 +384,19 @@ class Site:
         )
         return release.folder / found.name, info
 
-    def not_found(self, path: str, fmt: str) -> Document:
+    def not_found(self, path: str, fmt: str, lang: str = i18n.DEFAULT) -> Document:
         """The 404 document, suggesting a search for the path's last segment."""
         query = _search_term(path)
         search = "/search?" + _urlencode(query)
         if fmt == "html":
             body = self.render(
-                "not_found.html", path=path, query=query, search=search, alternates=[]
+                "not_found.html",
+                lang=lang,
+                path=path,
+                query=query,
+                search=search,
+                alternates=[],
+                self_href=None,
             )
         elif fmt == "json":
             data = {"error": "not found", "path": path, "search": search, "query": query}
@@ -381,24 +406,70 @@ class Site:
         media = {"html": "text/html", "json": "application/json"}.get(fmt, "text/plain")
         return Document(body, media, etag_of(body))
 
-    def render(self, template: str, **context: Any) -> bytes:
-        """`template` with `context`; links resolve from `self_href` (the document's path)."""
+    def render(self, template: str, lang: str | None = None, **context: Any) -> bytes:
+        """`template` with `context` in language `lang` (default: the current one); links
+        resolve from `self_href` (the document's plain path, None for an error page), and the
+        page names its versions in the other languages (`versions`, for hreflang)."""
         routes = {r.kind: r for r in ROUTES}
-        token = _HERE.set(context.get("self_href"))
-        try:
-            return (
-                self.env.get_template(template)
-                .render(routes=routes, base_iri=self.base_iri, **context)
-                .encode("utf-8")
-            )
-        finally:
-            _HERE.reset(token)
+        with i18n.using(lang or i18n.current()) as lang:
+            plain = context.pop("self_href", None)
+            here = i18n.prefixed(plain, lang) if plain else None
+            token = _HERE.set(here)
+            try:
+                versions = {
+                    other: self.url(localize(plain, other), lang=i18n.DEFAULT)
+                    for other in i18n.LANGUAGES
+                    if plain
+                }
+                canonical = versions[lang] if plain else None
+                return (
+                    self.env.get_template(template)
+                    .render(
+                        routes=routes,
+                        base_iri=self.base_iri,
+                        lang=lang,
+                        self_href=here,
+                        versions=versions,
+                        canonical=canonical,
+                        **{"alternates": [], **context},
+                    )
+                    .encode("utf-8")
+                )
+            finally:
+                _HERE.reset(token)
+
+
+def localize(href: str, lang: str) -> str:
+    """The link to the `lang` version of what `href` (a plain site path, maybe with a query
+    or fragment) points at: pages, resources and the search and SPARQL pages get the language
+    prefix, and a resource's identifier becomes its HTML document, so the reader's choice of
+    language stays while they navigate. Files, RDF documents and URLs are left alone."""
+    if not href.startswith("/") or href.startswith("//"):
+        return href
+    parts = urlsplit(href)
+    found = match(parts.path)
+    if found is None:
+        return href
+    route, path = found.route, parts.path
+    if route.mode is Mode.RESOURCE and found.ext is None:
+        path += ".html"
+    elif not (
+        (route.mode is Mode.RESOURCE and found.ext == "html")
+        or (route.mode is Mode.PAGE and found.ext is None)
+        or route.kind in LOCALIZED_SERVICES
+    ):
+        return href
+    return urlunsplit(("", "", i18n.prefixed(path, lang), parts.query, parts.fragment))
+
+
+#: Services whose pages have language versions.
+LOCALIZED_SERVICES = ("search", "sparql")
 
 
 def filesize(size: int) -> str:
     """Bytes for people: 1.5 MB, 6.1 kB, 742 bytes."""
     if size < 1000:
-        return f"{size} bytes"
+        return f"{size} B"
     for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
         if size < scale * 1000:
             return f"{size / scale:.1f} {unit}"

@@ -21,11 +21,13 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg.catalog import ReleaseFile
-from kg.web.documents import MAX_AGE, Document, Site, content_type
+from kg.web import i18n
+from kg.web.documents import LOCALIZED_SERVICES, MAX_AGE, Document, Site, content_type, localize
 from kg.web.negotiation import choose
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
 
@@ -45,12 +47,58 @@ def install(app: FastAPI) -> None:
         templates.parent / "static",
     )
     # Pages of other modules rendered by app.state.templates (search) extend base.html too.
+    i18n.install(app.state.templates.env)
     app.state.templates.env.globals.update(app.state.site.env.globals)
     app.state.templates.env.filters.update(app.state.site.env.filters)
+    app.add_middleware(LanguagePrefix)
+    # Text answers compressed when the client accepts gzip (adds Vary: Accept-Encoding).
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_api_route("/robots.txt", _robots, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/sitemap.xml", _sitemap, methods=["GET", "HEAD"], include_in_schema=False)
     for entry in ROUTES:
         if entry.mode is not Mode.SERVICE:
             app.router.routes.append(TableRoute(entry))
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+
+class LanguagePrefix:
+    """Serves ``/ru/...`` and ``/en/...`` by the plain path's handler in that language.
+
+    The prefix is taken off the path (the handlers and the route table know plain paths
+    only), kept in ``scope["kg_lang"]``, and made the current language of the request, so any
+    template rendered for it (pages, search, SPARQL, errors) speaks it. A plain path is
+    Kazakh. Which documents have language versions is decided by the handlers (RDF
+    documents and files do not: under a prefix they are 404).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lang, path = i18n.split(scope["path"])
+        if lang is not None:
+            scope = {**scope, "path": path, "raw_path": path.encode("utf-8"), "kg_lang": lang}
+        with i18n.using(lang or i18n.DEFAULT):
+            await self.app(scope, receive, send)
+
+
+def explicit_language(request: Request) -> str | None:
+    """The language the URL names (its prefix), or None for a plain path."""
+    return request.scope.get("kg_lang")
+
+
+def page_language(request: Request) -> str:
+    """The language of a page: its prefix, and Kazakh at the plain path."""
+    return explicit_language(request) or i18n.DEFAULT
+
+
+def wanted_language(request: Request) -> str:
+    """What a client asks for where the URL does not say (303s, errors): the prefix, else
+    Accept-Language, else Kazakh."""
+    return i18n.choose(explicit_language(request), request.headers.get("accept-language"))
 
 
 class TableRoute(BaseRoute):
@@ -95,10 +143,12 @@ def _site(request: Request) -> Site:
 async def _dispatch(
     request: Request, entry: Route, params: dict[str, str], ext: str | None
 ) -> Response:
+    if explicit_language(request) and not _has_versions(entry, ext):
+        return not_found(request)
     if entry.mode is Mode.RESOURCE:
         return await _resource(request, entry, params, ext)
     if entry.mode is Mode.PAGE:
-        doc = await _site(request).page(entry, ext or "html")
+        doc = await _site(request).page(entry, ext or "html", page_language(request))
         links = [
             (entry.document_path(f), FORMATS[f].media_type)
             for f in entry.formats
@@ -110,6 +160,14 @@ async def _dispatch(
     if entry.kind == "release-file":  # /downloads/<version>/<name>, from the archive
         return _download(request, _site(request).archived(params["version"], params["name"]))
     return _static(request, params["name"])
+
+
+def _has_versions(entry: Route, ext: str | None) -> bool:
+    """Whether a path has language versions (HTML pages and resource documents, and an
+    identifier, which then answers 303 to its HTML in that language)."""
+    if entry.mode is Mode.RESOURCE:
+        return ext in (None, "html")
+    return (entry.mode is Mode.PAGE and ext is None) or entry.kind in LOCALIZED_SERVICES
 
 
 # ---------------------------------------------------------------------------- resources
@@ -125,6 +183,15 @@ def negotiate(request: Request, offers: tuple[str, ...]) -> tuple[str | None, Re
             if key in (f.ext, f.media_type, *f.aliases):
                 return ext, None
         listed = ", ".join(offers)
+        if _wants_html(request):  # a person followed a bad link: a page in their language
+            return None, _error_page(
+                request,
+                400,
+                i18n.N_("Unknown format"),
+                i18n.N_("There is no format “%(value)s”; use one of: %(formats)s."),
+                value=wanted,
+                formats=listed,
+            )
         return None, _text(400, f"unknown _format {wanted!r}; use one of: {listed}\n")
     media = {FORMATS[e].media_type: e for e in offers}
     media.update({m: e for m, e in ACCEPT_ALIASES.items() if e in offers})
@@ -141,29 +208,53 @@ async def _resource(
     request: Request, entry: Route, params: dict[str, str], ext: str | None
 ) -> Response:
     site = _site(request)
-    if ext is None:  # the identifier: 303 to a document
+    if ext is None:  # the identifier: 303 to a document (HTML in the language asked for)
         fmt, refusal = negotiate(request, entry.formats)
         if refusal is not None:
+            if refusal.status_code == 406:  # as its 303s, which depend on both
+                refusal.headers["Vary"] = "Accept, Accept-Language"
             return refusal
         if not await site.exists(entry, params):
-            return not_found(request)
+            return await _case_redirect(request, entry, params, ext) or not_found(request)
         assert fmt is not None
+        location = entry.document_path(fmt, **params)
+        if fmt == "html":
+            location = localize(location, wanted_language(request))
         return Response(
             status_code=303,
             headers={
-                "Location": entry.document_path(fmt, **params),
-                "Vary": "Accept",
+                "Location": location,
+                "Vary": "Accept, Accept-Language",
                 "Cache-Control": f"public, max-age={MAX_AGE}",
                 **_CORS,
             },
         )
-    doc = await site.resource(entry, params, ext)
+    doc = await site.resource(entry, params, ext, page_language(request))
     if doc is None:
-        return not_found(request)
+        return await _case_redirect(request, entry, params, ext) or not_found(request)
     links = [
         (entry.document_path(f, **params), FORMATS[f].media_type) for f in entry.formats if f != ext
     ]
     return _document(request, doc, links, about=site.iri(entry, params))
+
+
+async def _case_redirect(
+    request: Request, entry: Route, params: dict[str, str], ext: str | None
+) -> Response | None:
+    """A notation typed in another case (`/position/b2-1-h.01`) answers 301 to its canonical
+    form, when that exists; notations are upper case, identifiers of other kinds are not."""
+    notation = params.get("notation")
+    if not notation or notation == notation.upper():
+        return None
+    canonical = {**params, "notation": notation.upper()}
+    if not await _site(request).exists(entry, canonical):
+        return None
+    path = entry.path(**canonical) + (f".{ext}" if ext else "")
+    lang = explicit_language(request)
+    location = i18n.prefixed(path, lang) if lang else path
+    if request.url.query:
+        location += "?" + request.url.query
+    return Response(status_code=301, headers={"Location": location})
 
 
 def _matches(header: str | None, etag: str) -> bool:
@@ -215,6 +306,50 @@ def _static(request: Request, name: str) -> Response:
     return _document(request, doc, [])
 
 
+# ---------------------------------------------------------------------------- crawlers
+
+
+async def _robots(request: Request) -> Response:
+    """Crawlers may read every page; services that compute answers are left out."""
+    body = (
+        "User-agent: *\n"
+        "Disallow: /sparql\nDisallow: /api/\nDisallow: /reconcile\n"
+        "Disallow: /ru/sparql\nDisallow: /en/sparql\n"
+        f"Sitemap: {str(request.base_url).rstrip('/')}/sitemap.xml\n"
+    )
+    return Response(body, media_type="text/plain; charset=utf-8")
+
+
+async def _sitemap(request: Request) -> Response:
+    """Every page and resource page in each language, with its other language versions
+    (sitemaps protocol with xhtml:link hreflang alternates), on the host asked."""
+    site = _site(request)
+    if getattr(site, "sitemap_paths", None) is None:
+        from kg.site import resource_paths
+
+        pages = [r.path() for r in ROUTES if r.mode is Mode.PAGE]
+        resources = [route.document_path("html", **p) for route, p in resource_paths(site)]
+        site.sitemap_paths = pages + resources
+    root = str(request.base_url).rstrip("/")
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+    ]
+    for path in site.sitemap_paths:
+        links = (
+            "".join(
+                f'<xhtml:link rel="alternate" hreflang="{code}" href="{root}{i18n.prefixed(path, code)}"/>'
+                for code in i18n.LANGUAGES
+            )
+            + f'<xhtml:link rel="alternate" hreflang="x-default" href="{root}{path}"/>'
+        )
+        for lang in i18n.LANGUAGES:
+            out.append(f"<url><loc>{root}{i18n.prefixed(path, lang)}</loc>{links}</url>\n")
+    out.append("</urlset>\n")
+    return Response("".join(out), media_type="application/xml")
+
+
 # ---------------------------------------------------------------------------- errors
 
 _ERROR_OFFERS = ("text/plain", "text/html", "application/xhtml+xml", "application/json")
@@ -226,12 +361,12 @@ def not_found(request: Request) -> Response:
     fmt = {"text/html": "html", "application/xhtml+xml": "html", "application/json": "json"}.get(
         chosen, "txt"
     )
-    doc = _site(request).not_found(request.url.path, fmt)
+    doc = _site(request).not_found(request.url.path, fmt, wanted_language(request))
     return Response(
         doc.body,
         status_code=404,
         media_type=content_type(doc.media_type),
-        headers={"Vary": "Accept", "Cache-Control": "no-store"},
+        headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
     )
 
 
@@ -240,6 +375,31 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if exc.status_code == 404 and hasattr(request.app.state, "site"):
         return not_found(request)
     return await http_exception_handler(request, exc)
+
+
+def _wants_html(request: Request) -> bool:
+    return choose(request.headers.get("accept"), ("text/plain", "text/html")) == "text/html"
+
+
+def _error_page(
+    request: Request, status: int, heading: str, message: str, **values: str
+) -> Response:
+    """An error as a page of the site, in the language the client asks for."""
+    site = _site(request)
+    with i18n.using(wanted_language(request)) as lang:
+        body = site.render(
+            "error.html",
+            lang=lang,
+            heading=i18n.gettext(heading),
+            message=i18n.gettext(message) % values,
+            self_href=None,
+        )
+    return Response(
+        body,
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+        headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
+    )
 
 
 def _text(status: int, message: str) -> Response:

@@ -50,6 +50,7 @@ from kg.search import (
 )
 from kg.settings import Settings
 from kg.store import QueryError
+from kg.web import i18n
 from kg.web.bounds import (
     Refused,
     check_batch,
@@ -74,6 +75,18 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 _CALLBACK_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 #: The site's base template, used by the search page once the site has one.
 BASE_TEMPLATE = "base.html"
+#: Names of the facts on a reconciliation preview card (kg.reconcile), for the catalogs.
+PREVIEW_FACTS = (
+    i18n.N_("Notation"),
+    i18n.N_("Block"),
+    i18n.N_("Tier"),
+    i18n.N_("Grade"),
+    i18n.N_("Step"),
+    i18n.N_("Sector"),
+    i18n.N_("Institution types"),
+)
+#: The search page's path (its language versions are under /ru/, /en/: kg.web.i18n).
+PATH_SEARCH = "/search"
 EntityType = Literal[TYPE_ORDER]  # type: ignore[valid-type]
 
 
@@ -438,7 +451,10 @@ async def search_page(
         "root": root,
         "q": q,
         "types": list(types or []),
-        "all_types": [(t, index.type_name(t, "en")) for t in TYPE_ORDER if t in _present(index)],
+        "all_types": [
+            (t, index.type_name(t, i18n.current())) for t in TYPE_ORDER if t in _present(index)
+        ],
+        "type_names": {t: index.type_name(t, i18n.current()) for t in TYPE_ORDER},
         "groups": paged.groups if q.strip() else [],
         "occupations": paged.rows.occupations if q.strip() else [],
         "total": paged.total if q.strip() else 0,
@@ -460,7 +476,9 @@ async def search_page(
     headers = {"Cache-Control": "public, max-age=300"}
     site = getattr(request.app.state, "site", None)
     if site is not None and _has_template(site.env, BASE_TEMPLATE):
-        body = site.render("search.html", base_template=BASE_TEMPLATE, **context)
+        body = site.render(
+            "search.html", base_template=BASE_TEMPLATE, self_href=PATH_SEARCH, **context
+        )
         return HTMLResponse(body, headers=headers)
     return request.app.state.templates.TemplateResponse(
         request, "search.html", {"base_template": None, **context}, headers=headers
@@ -689,6 +707,9 @@ async def suggest_property(request: Request) -> Response:
 async def preview(request: Request, id: str = "") -> Response:
     """An HTML card of one entity, for OpenRefine's preview frame."""
     card = _reconciler(request).preview(id)
+    if card is not None:  # named in the language of the request (/ru/reconcile/preview, ...)
+        index = _reconciler(request).index
+        card = {**card, "type_name": index.type_name(card["entity"].type, i18n.current())}
     context = {"card": card, "id": id, "site": _urls(request)[1]}
     return request.app.state.templates.TemplateResponse(
         request, "reconcile-preview.html", context, status_code=200 if card else 404

@@ -24,7 +24,7 @@ from urllib.parse import unquote_plus, urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from kg.cache import ByteCache, memoize
 from kg.store import (
@@ -579,6 +579,9 @@ def load_examples(base_iri: str, vocabulary: str) -> tuple[dict[str, str], ...]:
         {
             "title": e["title"],
             "description": e.get("description", ""),
+            # The page shows them in the reader's language (title_kk, description_ru, ...).
+            "titles": {k[6:]: v for k, v in e.items() if k.startswith("title_")},
+            "descriptions": {k[12:]: v for k, v in e.items() if k.startswith("description_")},
             "query": e["query"].strip().replace("{kg}", vocabulary).replace("{base}", base_iri)
             + "\n",
         }
@@ -665,6 +668,16 @@ def _downloads(query: str, dataset: Dataset, form: QueryForm) -> list[dict[str, 
     ]
 
 
+def _local_links(table: dict[str, Any], base_iri: str) -> None:
+    """Result IRIs under the base IRI link to this server's path for them (so they resolve
+    on whatever host it runs, as the identifiers do); the text still shows the IRI."""
+    for row in table.get("rows", []):
+        for cell in row:
+            href = cell.get("href")
+            if href and href.startswith(base_iri):
+                cell["href"] = "/" + href[len(base_iri) :]
+
+
 def _page(
     request: Request,
     proto: _Protocol,
@@ -710,10 +723,16 @@ def _page(
             "rows_count": result.rows,
             "downloads": _downloads(proto.query or "", proto.dataset, result.form),
         }
-    templates = app.state.templates
-    response = templates.TemplateResponse(
-        request, "sparql.html", context, status_code=context["status"]
-    )
+    site = getattr(app.state, "site", None)
+    if site is not None:  # in the site's layout, with result IRIs as paths of this server
+        if result is not None:
+            _local_links(context["result"], site.base_iri)
+        body = site.render("sparql.html", self_href=PATH, **context)
+        response: Response = HTMLResponse(body, status_code=context["status"])
+    else:
+        response = app.state.templates.TemplateResponse(
+            request, "sparql.html", context, status_code=context["status"]
+        )
     response.headers.update(
         {**_COMMON_HEADERS, "Cache-Control": "no-store" if error else "public, max-age=300"}
     )

@@ -85,8 +85,9 @@
   found.forEach(function (x) { items[x.i].hidden = false; list.appendChild(items[x.i]); });
   var status = document.getElementById("search-status");
   if (status) {
-    status.textContent = found.length
-      ? found.length + " found for “" + query + "”"
-      : "Ештеңе табылмады. Nothing found for “" + query + "”.";
+    // The page gives the messages in its language (data-found, data-none: {n}, {q}).
+    var pattern = status.getAttribute(found.length ? "data-found" : "data-none") ||
+      (found.length ? "{n} found for “{q}”" : "Nothing found for “{q}”.");
+    status.textContent = pattern.replace("{n}", found.length).replace("{q}", query);
   }
 })();
