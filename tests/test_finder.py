@@ -133,7 +133,7 @@ def test_the_page_works_without_javascript_and_is_shareable(search_http: httpx.C
         {"title": "Мейіргер", "qualification-level": "medium", "category": "first"}
     )
     answer = search_http.get(share).text
-    assert '<a href="/grade/B4-2-H"><code>B4-2-H</code></a>' in answer
+    assert '<a href="/grade/B4-2-H.html"><code>B4-2-H</code></a>' in answer
     assert "Бірінші санат" in answer and "Біліктілігі орташа деңгей" in answer
     assert 'href="/quote/position/B4-2-H.06/title"' in answer
     assert share.replace("&", "&amp;") in answer  # the link to this answer

@@ -156,7 +156,8 @@ async def finder_page(
     headers = {"Cache-Control": "public, max-age=300"}
     site = getattr(request.app.state, "site", None)
     if site is not None:
-        return HTMLResponse(site.render("finder.html", **context), headers=headers)
+        body = site.render("finder.html", self_href="/finder", **context)
+        return HTMLResponse(body, headers=headers)
     return request.app.state.templates.TemplateResponse(
         request, "finder.html", context, headers=headers
     )
