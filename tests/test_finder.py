@@ -106,7 +106,7 @@ def test_a_title_in_one_grade_is_answered_at_once(search_http: httpx.Client) -> 
 def test_a_word_naming_no_position(search_http: httpx.Client) -> None:
     body = finder(search_http, title="водитель")
     assert body["resolved"] == "" and body["answer"] is None and body["suggestions"]
-    page = search_http.get("/finder", params={"title": "водитель"}).text
+    page = search_http.get("/en/finder", params={"title": "водитель"}).text
     assert "There is no such position in this register." in page
 
 
@@ -135,7 +135,7 @@ def test_the_page_works_without_javascript_and_is_shareable(search_http: httpx.C
     answer = search_http.get(share).text
     assert '<a href="/grade/B4-2-H.html"><code>B4-2-H</code></a>' in answer
     assert "Бірінші санат" in answer and "Біліктілігі орташа деңгей" in answer
-    assert 'href="/quote/position/B4-2-H.06/title"' in answer
+    assert 'href="/quote/position/B4-2-H.06/title.html"' in answer
     assert share.replace("&", "&amp;") in answer  # the link to this answer
 
 

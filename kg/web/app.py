@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
@@ -24,7 +25,7 @@ from kg.remote import RemoteQueryService
 from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import QueryError, QueryService, Repository
-from kg.web import finder_routes, linked_data, search_routes, sparql
+from kg.web import error_pages, finder_routes, linked_data, search_routes, sparql
 from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
 from kg.web.negotiation import AcceptLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
@@ -65,6 +66,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.reconciler = Reconciler(app.state.search)
     app.state.finder = Finder.from_release(release_dir, app.state.search)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, error_pages.invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
     # Innermost first: the last one added sees the request first.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
@@ -112,7 +114,10 @@ def check_release(release_dir: Path) -> Path:
 
 
 async def _query_error(request: Request, exc: QueryError) -> Response:
-    """Any route may raise QueryError: it becomes its status with a plain-text message."""
+    """Any route may raise QueryError: it becomes its status with a plain-text message, or
+    the site's error page in the reader's language for a browser."""
+    if error_pages.wants_page(request):
+        return error_pages.status_page(request, exc.status, exc.message)
     return sparql.error_response(exc)
 
 

@@ -50,7 +50,7 @@ from kg.search import (
 )
 from kg.settings import Settings
 from kg.store import QueryError
-from kg.web import i18n
+from kg.web import error_pages, i18n
 from kg.web.bounds import (
     Refused,
     check_batch,
@@ -99,6 +99,10 @@ class _Problem(Exception):
         self.message = message
 
 
+#: Routes of this module that answer people (HTML): their refusals are site pages.
+HTML_PAGES = ("/search", "/finder")
+
+
 class CorsRoute(APIRoute):
     """A route whose every answer carries CORS headers, errors included."""
 
@@ -112,7 +116,10 @@ class CorsRoute(APIRoute):
                 response = JSONResponse({"detail": jsonable_encoder(exc.errors())}, 422)
             except (_Problem, Refused, ReconcileError) as exc:
                 status = getattr(exc, "status", 400)
-                response = JSONResponse(service_error(str(exc)), status)
+                if request.url.path.endswith(HTML_PAGES) and error_pages.wants_page(request):
+                    response = error_pages.status_page(request, status, str(exc))
+                else:
+                    response = JSONResponse(service_error(str(exc)), status)
             except RecursionError:  # JSON nested just below the parser's own limit
                 response = JSONResponse(service_error("the request is nested too deeply"), 400)
             for name, value in CORS_HEADERS.items():
