@@ -76,8 +76,8 @@ COLUMNS: list[tuple[str, str, str, str]] = [
         "isco_codes",
         "ISCO-08",
         "string",
-        "ISCO-08 unit group codes of the position's occupation that apply to its "
-        "qualification level, space-separated",
+        "The position's ISCO-08 unit group where the register decides it, else the codes "
+        "of its occupation's groups that apply to its qualification level, space-separated",
     ),
     (
         "deprecated",
@@ -108,8 +108,12 @@ def _label(g: Graph, s: URIRef | None, lang: str) -> str:
 
 
 def isco_groups(g: Graph, pos: URIRef) -> list[tuple[str, str]]:
-    """(code, English label) of the ISCO-08 groups of a position's occupation whose mapping
-    applies to the position's qualification level (a mapping limited to a level says so)."""
+    """(code, English label) of a position's ISCO-08 group where the register's facts decide
+    it, else of the groups of its occupation whose mapping applies to its qualification level
+    (a mapping limited to a level says so)."""
+    own = g.value(pos, KG.iscoUnitGroup)
+    if own is not None:  # the register's facts pick one group (data/position_isco.csv)
+        return [(str(g.value(own, SKOS.notation) or _last(own).lstrip("C")), _label(g, own, "en"))]
     occupation = g.value(pos, KG.occupation)
     if occupation is None:
         return []
