@@ -51,7 +51,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         build(out, DATA_DIR, uris)
     print(f"serving {out.resolve()} on http://{args.host}:{args.port}/", flush=True)
     options = {"base_iri": uris.base, "sparql_endpoint": args.sparql_endpoint}
-    options["sandbox_network"] = args.sandbox_network
     options |= {k: v for k in ("http_workers", "workers", "time_limit") if (v := getattr(args, k))}
     options |= limit_settings(args)
     serve(out.resolve(), host=args.host, port=args.port, **options)
@@ -145,13 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         help="answer queries from this external SPARQL 1.1 endpoint, which holds the release "
         "(see `kg publish`), instead of the embedded store; the release folder still provides "
         "downloads and search",
-    )
-    p.add_argument(
-        "--no-network-sandbox",
-        dest="sandbox_network",
-        action="store_false",
-        help="do not fence query workers off the network (seccomp filter, network "
-        "namespace); only to test the SERVICE check alone, which still applies",
     )
     add_limit_options(p)
     p.set_defaults(func=cmd_serve)

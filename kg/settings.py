@@ -254,10 +254,19 @@ LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
-    """The LIMIT_OPTIONS flags, and --trusted-proxy (repeatable)."""
+    """The LIMIT_OPTIONS flags, --no-network-sandbox and --trusted-proxy (repeatable): the
+    serving options `kg serve` and `python -m kg.web.server` share."""
     for flag, dest, kind, text in LIMIT_OPTIONS:
         parser.add_argument(flag, dest=dest, type=kind, help=text)
     add_limit_flags(parser)
+    parser.add_argument(
+        "--no-network-sandbox",
+        dest="sandbox_network",
+        action="store_false",
+        default=None,
+        help="do not fence query workers off the network (seccomp filter, network "
+        "namespace); only to test the SERVICE check alone, which still applies",
+    )
     parser.add_argument(
         "--trusted-proxy",
         dest="trusted_proxies",
@@ -270,6 +279,6 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
 
 def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The Settings values the limit flags set (unset ones are left out)."""
-    names = [dest for _, dest, _, _ in LIMIT_OPTIONS] + ["trusted_proxies"]
+    names = [dest for _, dest, _, _ in LIMIT_OPTIONS] + ["trusted_proxies", "sandbox_network"]
     given = {n: v for n in names if (v := getattr(args, n, None)) is not None}
     return given | limit_options(args)

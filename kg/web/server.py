@@ -127,13 +127,6 @@ def main(argv: list[str] | None = None) -> None:
         "as Digest or Basic authentication",
     )
     p.add_argument("--sparql-graph", metavar="IRI", help="the release's graph in that store")
-    p.add_argument(
-        "--no-network-sandbox",
-        dest="sandbox_network",
-        action="store_false",
-        help="do not fence query workers off the network (seccomp filter, network "
-        "namespace); only to test the SERVICE check alone, which still applies",
-    )
     add_limit_options(p)
     a = p.parse_args(argv)
     try:
@@ -158,7 +151,6 @@ def _serve_args(a: argparse.Namespace) -> None:
         named_graphs=dict(a.named_graph),
         sparql_endpoint=a.sparql_endpoint,
         sparql_graph=a.sparql_graph,
-        sandbox_network=a.sandbox_network,
         **limit_settings(a),
     )
 
