@@ -469,9 +469,9 @@ async def search_page(
         "page": page,
         "per_page": per_page,
         "pages": paged.pages,
-        "page_href": lambda n: (
-            f"{root}/search?" + urlencode([*params, ("page", str(n)), ("per_page", str(per_page))])
-        ),
+        # the page's query string; the template puts it after the search page's own URL,
+        # which keeps the reader's language
+        "page_query": lambda n: urlencode([*params, ("page", str(n)), ("per_page", str(per_page))]),
         "filters": filters,
         "filter_options": _filter_options(index),
         "chips": lambda g: chips(index, g),
