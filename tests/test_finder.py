@@ -287,3 +287,16 @@ def test_fact_properties_in_property_suggest_and_extension(search_http: httpx.Cl
     row = r["rows"]["position/B4-2-H.06"]
     assert row["category"] == [{"id": "category/first", "name": "Бірінші санат"}]
     assert row["qualification-level"][0]["id"] == "qualification-level/medium"
+
+
+def test_a_russian_reader_gets_the_laws_words_with_russian_beside_them(
+    search_http: httpx.Client,
+) -> None:
+    query = {"title": "Мейіргер", "qualification-level": "medium", "category": "first"}
+    page = search_http.get("/ru/finder", params=query).text
+    assert '<html lang="ru">' in page
+    # the deciding facts: the law's Kazakh words, the Russian ones beside them
+    assert '<strong lang="kk">Бірінші санат</strong>' in page
+    assert '<span class="meta" lang="ru">Первая категория</span>' in page
+    # the shareable link keeps the reader's language
+    assert 'href="/ru/finder?title=' in page

@@ -463,7 +463,7 @@ def localize(href: str, lang: str) -> str:
 
 
 #: Services whose pages have language versions.
-LOCALIZED_SERVICES = ("search", "sparql")
+LOCALIZED_SERVICES = ("search", "sparql", "finder")
 
 
 def filesize(size: int) -> str:
