@@ -28,6 +28,11 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 LANGUAGES = ("kk", "ru", "en")
 SEARCH = "/search?q=%D0%B1%D1%83%D1%85%D0%B3%D0%B0%D0%BB%D1%82%D0%B5%D1%80"
+#: The grade finder with an answer (Мейіргер, medium qualification, first category).
+FINDER = (
+    "/finder?title=%D0%9C%D0%B5%D0%B9%D1%96%D1%80%D0%B3%D0%B5%D1%80"
+    "&qualification-level=medium&category=first"
+)
 #: Plain paths of the pages checked on the server (each also under /ru/ and /en/).
 SERVER_PAGES = (
     "/",
@@ -35,6 +40,7 @@ SERVER_PAGES = (
     "/about",
     "/downloads/",
     SEARCH,
+    FINDER,
     "/sparql",
     "/changes.html",
     "/block/B.html",
@@ -59,7 +65,7 @@ EXPORT_PAGES = (
 )
 #: Pages a phone reader must see without scrolling sideways (issue: home, a position, search, a
 #: grade), and the phone's width.
-PHONE_PAGES = ("/", "/position/A1-1.01.html", SEARCH, "/grade/B2-1-H.html", "/browse")
+PHONE_PAGES = ("/", "/position/A1-1.01.html", SEARCH, "/grade/B2-1-H.html", "/browse", FINDER)
 PHONE_WIDTH = 390
 
 
