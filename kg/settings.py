@@ -208,24 +208,6 @@ class Settings:
         return cls.from_mapping(json.loads(text))
 
 
-def add_limit_flags(parser: argparse.ArgumentParser) -> None:
-    """--max-query-chars N and the other request limits of kg.settings (kg.web.bounds)."""
-    defaults = Settings()
-    for name in REQUEST_LIMITS:
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            type=int,
-            default=getattr(defaults, name),
-            metavar="N",
-            help=f"request limit (default {getattr(defaults, name)}; see README)",
-        )
-
-
-def limit_options(args: argparse.Namespace) -> dict[str, int]:
-    """The request limits given by `add_limit_flags`' flags, as Settings keywords."""
-    return {name: getattr(args, name) for name in REQUEST_LIMITS}
-
-
 #: Options of `kg serve` and `python -m kg.web.server` that only bound what clients may ask;
 #: (flag, Settings field, type, help). Unset flags keep the Settings defaults.
 LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
@@ -254,11 +236,20 @@ LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
-    """The LIMIT_OPTIONS flags, --no-network-sandbox and --trusted-proxy (repeatable): the
-    serving options `kg serve` and `python -m kg.web.server` share."""
+    """The LIMIT_OPTIONS flags, one flag per REQUEST_LIMITS setting, --no-network-sandbox and
+    --trusted-proxy (repeatable): the serving options `kg serve` and `python -m kg.web.server`
+    share. Unset flags keep the Settings defaults."""
     for flag, dest, kind, text in LIMIT_OPTIONS:
         parser.add_argument(flag, dest=dest, type=kind, help=text)
-    add_limit_flags(parser)
+    defaults = Settings()
+    for name in REQUEST_LIMITS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=int,
+            metavar="N",
+            help=f"request limit (default {getattr(defaults, name)}; see README)",
+        )
     parser.add_argument(
         "--no-network-sandbox",
         dest="sandbox_network",
@@ -279,6 +270,6 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
 
 def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The Settings values the limit flags set (unset ones are left out)."""
-    names = [dest for _, dest, _, _ in LIMIT_OPTIONS] + ["trusted_proxies", "sandbox_network"]
-    given = {n: v for n in names if (v := getattr(args, n, None)) is not None}
-    return given | limit_options(args)
+    names = [dest for _, dest, _, _ in LIMIT_OPTIONS] + [*REQUEST_LIMITS]
+    names += ["trusted_proxies", "sandbox_network"]
+    return {n: v for n in names if (v := getattr(args, n, None)) is not None}
