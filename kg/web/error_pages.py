@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from kg.web import i18n
-from kg.web.negotiation import choose
+from kg.web.linked_data import error_page, wants_html
 
 N_ = i18n.N_
 
@@ -52,20 +52,11 @@ MACHINE_PATHS = ("/reconcile", "/healthz", "/downloads/")
 
 
 def wants_page(request: Request) -> bool:
-    """True for a browser: text/html preferred to plain text, and the site installed."""
-    accept = request.headers.get("accept")
+    """True for a browser on a page for people (the site installed, HTML preferred)."""
     path = request.url.path
-    if not accept or not hasattr(request.app.state, "site"):
-        return False
     if path.startswith(MACHINE_PATHS) or "/api/" in path:
         return False  # services for programs answer as their documentation says
-    return choose(accept, ("text/plain", "text/html")) == "text/html"
-
-
-def language_of(request: Request) -> str:
-    """The /ru/ or /en/ prefix the request came in under, else Accept-Language, else kk."""
-    explicit = request.scope.get("kg_lang")
-    return i18n.choose(explicit, request.headers.get("accept-language"))
+    return hasattr(request.app.state, "site") and wants_html(request)
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -76,28 +67,8 @@ async def invalid_request(request: Request, exc: RequestValidationError) -> Resp
     return await request_validation_exception_handler(request, exc)
 
 
-def status_page(
-    request: Request, status: int, detail: str = "", headers: dict[str, str] | None = None
-) -> Response:
-    """The site's error page for `status`, in the reader's language; `detail` (the service's
-    own message, in English) is shown as code below the plain words."""
+def status_page(request: Request, status: int, detail: str = "") -> Response:
+    """The site's error page for `status` in the reader's language (kg.web.linked_data's
+    error page, with the plain words of STATUS_TEXTS and `detail` shown as code)."""
     heading, message = STATUS_TEXTS.get(status, STATUS_TEXTS[400])
-    with i18n.using(language_of(request)) as lang:
-        body = request.app.state.site.render(
-            "error.html",
-            lang=lang,
-            heading=i18n.gettext(heading),
-            message=i18n.gettext(message),
-            detail=detail,
-            self_href=None,
-        )
-    return Response(
-        body,
-        status_code=status,
-        media_type="text/html; charset=utf-8",
-        headers={
-            "Vary": "Accept, Accept-Language",
-            "Cache-Control": "no-store",
-            **(headers or {}),
-        },
-    )
+    return error_page(request, status, heading, message, detail)

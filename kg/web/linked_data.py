@@ -183,8 +183,8 @@ def negotiate(request: Request, offers: tuple[str, ...]) -> tuple[str | None, Re
             if key in (f.ext, f.media_type, *f.aliases):
                 return ext, None
         listed = ", ".join(offers)
-        if _wants_html(request):  # a person followed a bad link: a page in their language
-            return None, _error_page(
+        if wants_html(request):  # a person followed a bad link: a page in their language
+            return None, error_page(
                 request,
                 400,
                 i18n.N_("Unknown format"),
@@ -377,14 +377,17 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     return await http_exception_handler(request, exc)
 
 
-def _wants_html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
+    """True when the client prefers an HTML page to plain text (a browser)."""
     return choose(request.headers.get("accept"), ("text/plain", "text/html")) == "text/html"
 
 
-def _error_page(
-    request: Request, status: int, heading: str, message: str, **values: str
+def error_page(
+    request: Request, status: int, heading: str, message: str, detail: str = "", **values: str
 ) -> Response:
-    """An error as a page of the site, in the language the client asks for."""
+    """An error as a page of the site, in the language the client asks for: `heading` and
+    `message` are gettext ids (`message` formatted with `values`); `detail`, the service's
+    own words, is shown as code below them."""
     site = _site(request)
     with i18n.using(wanted_language(request)) as lang:
         body = site.render(
@@ -392,6 +395,7 @@ def _error_page(
             lang=lang,
             heading=i18n.gettext(heading),
             message=i18n.gettext(message) % values,
+            detail=detail,
             self_href=None,
         )
     return Response(
