@@ -14,6 +14,7 @@ and the source quotes of the positions, read here from the same file): no clock,
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,13 +115,18 @@ class Finder:
 
     # ------------------------------------------------------------------------ titles
 
-    def titles(self) -> list[tuple[str, str]]:
-        """(Kazakh, Russian) of every title, in the register's order: the page's list."""
+    @functools.cached_property
+    def _titles(self) -> list[tuple[str, str]]:
         out = []
         for members in self.by_title.values():
             e = min(members, key=lambda x: x.order)
             out.append((e.order, e.label("kk"), e.labels.get("ru", "")))
         return [(kk, ru) for _, kk, ru in sorted(out)]
+
+    def titles(self) -> list[tuple[str, str]]:
+        """(Kazakh, Russian) of every title, in the register's order: the page's list (the
+        release does not change while it is served, so it is made once)."""
+        return self._titles
 
     def resolve(self, title: str) -> tuple[str, dict[str, str]]:
         """The register's title (folded key) a typed title names, and the facts its words

@@ -20,6 +20,7 @@ answer as JSONP for old clients.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -496,6 +497,7 @@ def _filter_params(f: Filters) -> list[tuple[str, str]]:
     return [("sector", f.sector), ("block", f.block), ("institution_type", f.institution_type)]
 
 
+@functools.lru_cache(maxsize=8)  # keyed by the served index (one per release), not by clients
 def _filter_options(index: SearchIndex) -> dict[str, list[tuple[str, str]]]:
     """Choices of the filters: (id, Kazakh label) of sectors, blocks and institution types."""
 
