@@ -45,7 +45,8 @@ from kg.search import TYPE_ORDER, Entity, Hit, SearchIndex, as_code, fold, resol
 
 VERSION = "0.2"
 SCHEMA_SPACE = "https://reg1042.example.org/def#"
-#: Most queries in one batch, most candidates per query.
+#: Most queries in one batch (the default of `Reconciler.max_batch`; the server passes its
+#: --max-batch setting) and most candidates per query.
 MAX_BATCH = 1000
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
@@ -145,8 +146,10 @@ def _finite(text: str) -> float:
 class Reconciler:
     """The reconciliation service of one search index."""
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, max_batch: int = MAX_BATCH) -> None:
         self.index = index
+        #: Queries per batch and ids per extend request (the server passes its setting).
+        self.max_batch = max_batch
         self._type_ids = [t for t in TYPE_ORDER if any(e.type == t for e in index.entities)]
         aliases: dict[str, str] = {}
         for t in TYPE_ORDER:
@@ -213,8 +216,8 @@ class Reconciler:
         """Answer a batch ``{"q0": {"query": ..., "type": ..., ...}, ...}``."""
         if not isinstance(batch, dict):
             raise ReconcileError("'queries' must be a JSON object of queries keyed by id")
-        if len(batch) > MAX_BATCH:
-            raise ReconcileError(f"at most {MAX_BATCH} queries per batch (got {len(batch)})")
+        if len(batch) > self.max_batch:
+            raise ReconcileError(f"at most {self.max_batch} queries per batch (got {len(batch)})")
         return {key: {"result": self.candidates(key, q)} for key, q in batch.items()}
 
     def candidates(self, key: str, q: Any) -> list[dict[str, Any]]:
@@ -526,8 +529,8 @@ class Reconciler:
         ids, props = request.get("ids"), request.get("properties")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ReconcileError("'ids' must be a list of strings")
-        if len(ids) > MAX_BATCH:
-            raise ReconcileError(f"at most {MAX_BATCH} ids per request (got {len(ids)})")
+        if len(ids) > self.max_batch:
+            raise ReconcileError(f"at most {self.max_batch} ids per request (got {len(ids)})")
         if not isinstance(props, list) or not all(
             isinstance(p, dict) and isinstance(p.get("id"), str) for p in props
         ):

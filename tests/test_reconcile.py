@@ -462,3 +462,16 @@ def test_reconcile_is_documented_and_answers_head(search_http: httpx.Client) -> 
         assert head.status_code == 200, path
         assert head.content == b""
         assert head.headers["access-control-allow-origin"] == "*"
+
+
+def test_the_batch_bound_is_the_servers_setting(search_index: Any) -> None:
+    """`--max-batch` reaches the reconciler itself: its own check follows the setting."""
+    from kg.reconcile import ReconcileError, Reconciler
+
+    small = Reconciler(search_index, max_batch=2)
+    batch = {f"q{i}": {"query": "Бухгалтер"} for i in range(3)}
+    with pytest.raises(ReconcileError, match="at most 2 queries"):
+        small.reconcile(batch)
+    with pytest.raises(ReconcileError, match="at most 2 ids"):
+        small.extend({"ids": ["position/C2.02"] * 3, "properties": [{"id": "tier"}]})
+    assert len(Reconciler(search_index, max_batch=3).reconcile(batch)) == 3
