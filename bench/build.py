@@ -2,7 +2,7 @@
 
 Not a test: it prints figures and asserts nothing about time.
 
-In one process it runs `kg.build.build` N times (default 3) into a temporary folder and reads
+In one process it runs `kg.release.build.build` N times (default 3) into a temporary folder and reads
 the time of each stage from the build's own timer, so the stages are exactly what `kg build`
 does:
 
@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kg.build import build  # noqa: E402
-from kg.validate import shape_files, validate_graph  # noqa: E402
+from kg.rdf.validate import shape_files, validate_graph  # noqa: E402
+from kg.release.build import build  # noqa: E402
 
 STAGES = [
     ("load+check", ("load",)),

@@ -3,7 +3,7 @@
 Not a test: it prints figures and asserts nothing about time.
 
 It builds the release into a temporary folder (or takes `--release`), then exports the static
-site N times (default 2) into temporary folders with `kg.site.export_site` (what `kg site`
+site N times (default 2) into temporary folders with `kg.export.site.export_site` (what `kg site`
 runs) and prints each run's time, the median, and the size of the site: files, bytes, HTML
 pages, resources, and the share of each top-level folder (`position/`, `quote/`,
 `downloads/`, ...), plus the size the site would take gzip-compressed file by file (what a
@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kg.build import build  # noqa: E402
-from kg.site import export_site  # noqa: E402
+from kg.export.site import export_site  # noqa: E402
+from kg.release.build import build  # noqa: E402
 from kg.uris import Uris, base_from_env  # noqa: E402
 
 

@@ -16,7 +16,7 @@ def _uris(args: argparse.Namespace) -> Uris:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kg.build import DATA_DIR, build
+    from kg.release.build import DATA_DIR, build
 
     result = build(Path(args.out), Path(args.data) if args.data else DATA_DIR, _uris(args))
     reg = result.register
@@ -32,7 +32,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kg.build import DATA_DIR, validate
+    from kg.release.build import DATA_DIR, validate
 
     result = validate(Path(args.data) if args.data else DATA_DIR, _uris(args))
     print(result.validation.summary())
@@ -40,7 +40,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from kg.build import DATA_DIR, build, release_is_current
+    from kg.release.build import DATA_DIR, build, release_is_current
     from kg.settings import limit_settings
     from kg.web.server import serve
 
@@ -58,8 +58,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    from kg.build import DATA_DIR, build, release_is_current
-    from kg.site import export_site
+    from kg.export.site import export_site
+    from kg.release.build import DATA_DIR, build, release_is_current
 
     release = Path(args.release)
     uris = _uris(args)
@@ -75,8 +75,8 @@ def cmd_site(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from kg.archive import archive_dir_for
-    from kg.diff import compare, load_release
+    from kg.release.archive import archive_dir_for
+    from kg.release.diff import compare, load_release
 
     def release(arg: str) -> Path:
         """A folder or dump, or a version kept in the archive beside `dist` (kg diff 1.0.0 1.1.0)."""
@@ -93,7 +93,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from kg.package import package
+    from kg.release.package import package
 
     out = package(Path(args.release).resolve(), Path(args.out))
     print(f"package written to {out}")
@@ -101,7 +101,7 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from kg.publish import publish
+    from kg.query.publish import publish
 
     result = publish(Path(args.release).resolve(), args.graph_store, _uris(args))
     print(f"published {result.triples} triples as <{result.graph}> (HTTP {result.status})")

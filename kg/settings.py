@@ -17,8 +17,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_IRI = "https://reg1042.example.org/"
-#: Where the human query page and other Jinja2 templates live (the repository's site/).
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "site" / "templates"
+
+# Where the project's folders are: one place, so a moved module cannot lose its way.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+ONTOLOGY_FILE = PROJECT_ROOT / "ontology" / "kg.ttl"
+SHAPES_DIR = PROJECT_ROOT / "shapes"
+#: Jinja2 templates, static files, gettext catalogs and the package READMEs (the repository's site/).
+DEFAULT_TEMPLATES = PROJECT_ROOT / "site" / "templates"
+STATIC_DIR = PROJECT_ROOT / "site" / "static"
+LOCALE_DIR = PROJECT_ROOT / "site" / "locale"
+PACKAGE_READMES_DIR = PROJECT_ROOT / "site" / "package"
 ENV_VAR = "KG_WEB_SETTINGS"
 #: The settings that bound one request's work (each is a `kg serve` flag of the same name).
 REQUEST_LIMITS = (
@@ -93,7 +102,7 @@ class Settings:
     named_graphs: Mapping[str, str] = field(default_factory=dict)
     #: Jinja2 templates folder.
     templates_dir: str = str(DEFAULT_TEMPLATES)
-    #: An external SPARQL 1.1 query endpoint that holds the release (see kg.remote): queries
+    #: An external SPARQL 1.1 query endpoint that holds the release (see kg.query.remote): queries
     #: go there instead of to embedded query workers; None serves the embedded store.
     sparql_endpoint: str | None = None
     #: The release's graph in that store (default: the named graph `kg publish` writes).

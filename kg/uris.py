@@ -99,7 +99,7 @@ class Uris:
     def occupation(self, ident: str) -> URIRef:
         return self._u(f"occupation/{ident}")
 
-    # the ISCO-08 crosswalk (kg/occupations.py, kg/sssom.py)
+    # the ISCO-08 crosswalk (kg/curate/occupations.py, kg/rdf/sssom.py)
     def mapping(self, occupation: str, isco_code: str) -> URIRef:
         """The record of one mapping: who made it, how, when (a kg:Mapping)."""
         return self._u(f"mapping/{occupation}/{isco_code}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-#: The changes `amend` makes, as kg.diff reports them: (kind, notation).
+#: The changes `amend` makes, as kg.release.diff reports them: (kind, notation).
 EXPECTED_CHANGES = [
     ("added", "B1-2.02"),
     ("deprecated", "D1.38"),

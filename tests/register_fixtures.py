@@ -36,7 +36,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 #: The title of the register section, as the law prints it (a level-3 heading of the export).
 REGISTER_TITLE = "Әлеуметтік қамсыздандыру саласының азаматтық қызметшілері лауазымдарының тізілімі"
-#: Files of a release, as the build documents them (kg/release.py, kg/build.py).
+#: Files of a release, as the build documents them (kg/release/folder.py, kg/release/build.py).
 RELEASE_FILES = {
     "SHA256SUMS",
     "context.jsonld",
@@ -199,16 +199,16 @@ def copy_site(src: Path, dest: Path) -> Path:
 
 @dataclass(frozen=True)
 class Built:
-    """The release built once per session by `kg.build.build`."""
+    """The release built once per session by `kg.release.build.build`."""
 
     site: Path  # the folder that holds the `dist` link and `.dist-builds/`
     dist: Path  # the link
-    result: object  # kg.build.BuildResult
+    result: object  # kg.release.build.BuildResult
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from kg.build import build
+    from kg.release.build import build
 
     site = tmp_path_factory.mktemp("site")
     dist = site / "dist"

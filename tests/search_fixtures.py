@@ -3,7 +3,7 @@ server over it, and the W3C Reconciliation 0.2 JSON Schemas.
 
 Load it from a test module with ``pytest_plugins = ["search_fixtures"]`` (a plugin's session
 fixtures exist once per session). The release is the one `register_fixtures` builds when that
-plugin is loaded in the same session, else one built here with kg.build.build: either way,
+plugin is loaded in the same session, else one built here with kg.release.build.build: either way,
 once per session.
 
 The schemas come from ``shared/conformance/reconciliation/0.2/schemas``, found by walking up
@@ -83,7 +83,7 @@ def search_release(
     try:
         return request.getfixturevalue("release_dir")
     except pytest.FixtureLookupError:
-        from kg.build import build
+        from kg.release.build import build
 
         dist = tmp_path_factory.mktemp("search-site") / "dist"
         build(dist)
@@ -91,8 +91,8 @@ def search_release(
 
 
 @pytest.fixture(scope="session")
-def search_index(search_release: Path):  # -> kg.search.SearchIndex
-    from kg.search import SearchIndex
+def search_index(search_release: Path):  # -> kg.lookup.search.SearchIndex
+    from kg.lookup.search import SearchIndex
 
     return SearchIndex.from_release(search_release)
 

@@ -25,7 +25,7 @@ from register_fixtures import (
     snapshot,
 )
 
-from kg.build import load_and_check
+from kg.release.build import load_and_check
 
 pytest_plugins = ["register_fixtures"]
 

@@ -59,7 +59,7 @@ def test_keys_count_too() -> None:
 
 
 def test_approx_size_follows_containers_and_dataclasses() -> None:
-    from kg.store import QueryForm, QueryResult
+    from kg.query.store import QueryForm, QueryResult
 
     assert approx_size("x" * 10_000) >= 10_000
     assert approx_size(("x" * 10_000, ("y" * 10_000,))) >= 20_000
@@ -125,7 +125,7 @@ def test_threads_may_share_a_cache() -> None:
         "kg.web.negotiation._choose",
         "kg.web.sparql.resolve_outputs",
         "kg.web.sparql._recent_query_string_pairs",
-        "kg.search.stem",
+        "kg.lookup.search.stem",
     ],
 )
 def test_caches_keyed_by_client_input_have_a_byte_budget(name: str) -> None:

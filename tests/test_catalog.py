@@ -15,9 +15,9 @@ from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, XSD
 
-from kg.catalog import catalog_artifacts, load_release_info
 from kg.errors import KgError
-from kg.release import Artifact
+from kg.release.catalog import catalog_artifacts, load_release_info
+from kg.release.folder import Artifact
 from kg.uris import Uris
 
 pytest_plugins = ["web_fixtures"]

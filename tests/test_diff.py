@@ -16,8 +16,8 @@ from amendment import EXPECTED_CHANGES, amend
 from rdflib import OWL, SKOS, Graph, Literal
 from rdflib.namespace import DCTERMS
 
-from kg.build import DATA_DIR, build
-from kg.diff import CS, compare, load_release
+from kg.release.build import DATA_DIR, build
+from kg.release.diff import CS, compare, load_release
 from kg.uris import Uris
 
 U = Uris()

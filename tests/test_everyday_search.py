@@ -17,9 +17,9 @@ import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from kg.build import load_and_check
 from kg.errors import CuratedDataError
-from kg.search import SearchIndex, fold
+from kg.lookup.search import SearchIndex, fold
+from kg.release.build import load_and_check
 
 pytest_plugins = ["search_fixtures"]
 
@@ -197,7 +197,7 @@ def test_issue_examples_in_process(search_index: SearchIndex, query: str, expect
 
 
 def test_category_words_are_read_as_facts(search_index: SearchIndex) -> None:
-    from kg.search import parse_query
+    from kg.lookup.search import parse_query
 
     facts, rest = search_index.read_facts(parse_query("врач второй категории"))
     assert facts == {"category": "category/second"} and rest.words == ("врач",)

@@ -35,8 +35,8 @@ from conftest import ROOT, RunningServer, free_port, start_server, stop_server
 from lexical_cases import LEXICAL_CASES, Listener
 
 from kg.errors import KgError
-from kg.publish import publish, release_graph_iri
-from kg.remote import check_store, release_triples, split_credentials
+from kg.query.publish import publish, release_graph_iri
+from kg.query.remote import check_store, release_triples, split_credentials
 from kg.settings import Settings
 from kg.uris import KG, Uris
 
@@ -463,7 +463,7 @@ PAGES = [
     "/api/search?q=бухгалтер",
 ]
 #: Virtuoso 7.2.5 drops the solution whose first OPTIONAL fails in
-#: `?this skos:broader+ ?a . OPTIONAL {...} OPTIONAL {...}` (kg.pages' breadcrumb query),
+#: `?this skos:broader+ ?a . OPTIONAL {...} OPTIONAL {...}` (kg.web.pages' breadcrumb query),
 #: so a page below a block misses the block's notation. Writing the path as its own group,
 #: `{ ?this skos:broader+ ?a }`, avoids it; strict, so a fix on either side shows up here.
 VIRTUOSO_BREADCRUMB_BUG = "/position/B2-1-H.01.html"

@@ -1,4 +1,4 @@
-"""The grade finder (kg.finder, /finder, /api/finder) and reconciliation with the facts that
+"""The grade finder (kg.lookup.finder, /finder, /api/finder) and reconciliation with the facts that
 tell a title's grades apart, as OpenRefine sends them.
 
 Expectations are written by hand from data/grades.csv and data/positions.csv: Мейіргер is in

@@ -3,7 +3,7 @@ files and the law say.
 
 Expected values come from the curated CSV files (read with the csv module), from the text
 of the law (read here), or are written by hand from reading the law; the notation grammar is
-re-written below from the docstring of kg/notation.py, not imported.
+re-written below from the docstring of kg/curate/notation.py, not imported.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ELI = Namespace("http://data.europa.eu/eli/ontology#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
 
-# The grammar of kg/notation.py's docstring, written out again:
+# The grammar of kg/curate/notation.py's docstring, written out again:
 #   block ::= A|B|C|D ; tier ::= block digit ; step ::= number ("-" number)? ;
 #   sector ::= H|E|O ; grade ::= tier ("-" step)? ("-" sector)? ; position ::= grade "." NN
 BLOCK = r"[ABCD]"

@@ -25,7 +25,7 @@ import pytest
 from conftest import RunningServer, start_server, stop_server
 from hostile_support import csp_hash, scan
 
-from kg.release import sha256sums
+from kg.release.folder import sha256sums
 from kg.uris import KG, Uris
 
 pytest_plugins = ["search_fixtures"]  # `search_release`: the real release, built once a session

@@ -100,7 +100,7 @@ TRAVERSALS = [
     "register.nt%00.html",
     "register.nt/../../pyproject.toml",
     "../../pyproject.toml",
-    "../../kg/store.py",
+    "../../kg/query/store.py",
     "..%2f..%2fkg%2fstore.py",
     "../.dist-builds",
     "../register.nt",

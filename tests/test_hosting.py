@@ -1,4 +1,4 @@
-"""The web-server rules a static export ships (kg/hosting.py): generated from the route table,
+"""The web-server rules a static export ships (kg/export/hosting.py): generated from the route table,
 they must cover every entry; and run by real nginx and Apache on loopback over the export,
 they must answer like `kg serve` (303 and its target, Vary, Link alternates, 400, 406, 404,
 the documents' bytes).
@@ -23,7 +23,7 @@ import httpx
 import pytest
 from conftest import free_port
 
-from kg.hosting import HTACCESS, NGINX_SNIPPET, htaccess, identifier_regex, nginx_snippet
+from kg.export.hosting import HTACCESS, NGINX_SNIPPET, htaccess, identifier_regex, nginx_snippet
 from kg.web.routes import FORMATS, ROUTES, Mode
 
 pytest_plugins = ["web_fixtures", "versions_fixtures"]

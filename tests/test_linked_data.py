@@ -59,7 +59,7 @@ EXAMPLES = {
     "vocabulary": "/def",
     "changes": "/changes",
 }
-#: Kinds whose data another module owns (kg/occupations.py): tested on what the release has.
+#: Kinds whose data another module owns (kg/curate/occupations.py): tested on what the release has.
 FROM_THE_DATA = ("occupation", "mapping")
 #: Properties that name a thing, in the order a reader would look for them.
 NAMES = (SKOS.prefLabel, DCTERMS.title, ELI.title, FOAF.name, RDFS.label)

@@ -19,15 +19,15 @@ import pytest
 from rdflib import RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH
 
-from kg.build import BuildResult, validate
-from kg.curated import load_register
+from kg.curate.curated import load_register
+from kg.curate.occupations import isco_codes_of_position
+from kg.curate.source import load_source
 from kg.errors import CuratedDataError
-from kg.occupations import isco_codes_of_position
-from kg.release import table_artifacts
-from kg.source import load_source
-from kg.sssom import sssom_tsv
+from kg.rdf.sssom import sssom_tsv
+from kg.rdf.validate import validate_graph
+from kg.release.build import BuildResult, validate
+from kg.release.folder import table_artifacts
 from kg.uris import KG, Uris
-from kg.validate import validate_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import build
 from kg.errors import KgError
-from kg.package import package
+from kg.release.build import build
+from kg.release.package import package
 
 # the running interpreter's scripts, wherever its environment lives
 BIN = Path(sys.executable).parent

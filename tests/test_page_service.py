@@ -13,9 +13,9 @@ import httpx
 import pytest
 from rdflib import OWL, RDF, Graph, Literal, URIRef
 
-from kg.catalog import read_publication
-from kg.local_store import LocalRepository
-from kg.pages import PageService, json_for_script
+from kg.query.local_store import LocalRepository
+from kg.release.catalog import read_publication
+from kg.web.pages import PageService, json_for_script
 from kg.web.routes import FORMATS, ROUTES, Mode, match
 
 pytest_plugins = ["web_fixtures"]

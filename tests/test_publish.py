@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kg.build import build
 from kg.errors import KgError
-from kg.publish import publish, release_graph_iri
+from kg.query.publish import publish, release_graph_iri
+from kg.release.build import build
 from kg.uris import Uris
 
 ROOT = Path(__file__).resolve().parent.parent

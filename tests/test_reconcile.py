@@ -466,7 +466,7 @@ def test_reconcile_is_documented_and_answers_head(search_http: httpx.Client) -> 
 
 def test_the_batch_bound_is_the_servers_setting(search_index: Any) -> None:
     """`--max-batch` reaches the reconciler itself: its own check follows the setting."""
-    from kg.reconcile import ReconcileError, Reconciler
+    from kg.lookup.reconcile import ReconcileError, Reconciler
 
     small = Reconciler(search_index, max_batch=2)
     batch = {f"q{i}": {"query": "Бухгалтер"} for i in range(3)}

@@ -34,9 +34,9 @@ from register_fixtures import (
     snapshot,
 )
 
-from kg.build import build
 from kg.errors import KgError
-from kg.release import Artifact, verify_release, write_release
+from kg.release.build import build
+from kg.release.folder import Artifact, verify_release, write_release
 
 pytest_plugins = ["register_fixtures"]
 
@@ -420,7 +420,7 @@ def test_killed_builds_leave_a_complete_release(site: Path) -> None:
 
 
 def test_a_build_removes_abandoned_folders_and_keeps_the_replaced_release(site: Path) -> None:
-    """kg/release.py: 'Keep the current and the just-replaced release; remove older and
+    """kg/release/folder.py: 'Keep the current and the just-replaced release; remove older and
     abandoned builds.' An abandoned folder is what a killed build leaves behind."""
     builds = site / ".dist-builds"
     previous = (site / "dist").resolve()

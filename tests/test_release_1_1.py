@@ -19,8 +19,8 @@ import pytest
 from rdflib import RDF, SKOS, Graph, Namespace, URIRef
 from test_splits import CELLS
 
-from kg.build import DATA_DIR, build
-from kg.diff import Diff, compare, load_release
+from kg.release.build import DATA_DIR, build
+from kg.release.diff import Diff, compare, load_release
 from kg.uris import KG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,7 @@ OTHER_RELABELLED = {
     "storehouse-head",
     "psychoneurological-care-social-worker",
 }
-#: occupation -> its mapping changes (kg.diff's detail), from the review's table
+#: occupation -> its mapping changes (kg.release.diff's detail), from the review's table
 MAPPING_CHANGES = {
     "swimming-instructor": {"-skos:broadMatch C3423", "+skos:closeMatch C3422"},
     "organisation-head": {

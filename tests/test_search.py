@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.search import SearchIndex, as_code, fold, parse_query, stem
+from kg.lookup.search import SearchIndex, as_code, fold, parse_query, stem
 
 pytest_plugins = ["search_fixtures"]
 

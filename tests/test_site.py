@@ -23,7 +23,7 @@ import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 
 from kg.errors import KgError
-from kg.site import MARKER, StaticLinker, export_site, file_for
+from kg.export.site import MARKER, StaticLinker, export_site, file_for
 from kg.web.routes import RDF_FORMATS, ROUTES, Mode, match
 
 pytest_plugins = ["web_fixtures", "versions_fixtures"]

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from kg.curated import CuratedDataError, load_register
-from kg.source import load_source
+from kg.curate.curated import CuratedDataError, load_register
+from kg.curate.source import load_source
 
 pytest_plugins = ["web_fixtures"]
 

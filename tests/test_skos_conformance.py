@@ -2,7 +2,7 @@
 
 The examples (kos-kit/skos-shacl, Apache-2.0) live outside the repository, in
 ``shared/conformance/skos/`` beside the clone (see its README.txt). Validation uses the
-build's own pyshacl settings (kg/shacl_settings.py), so what passes here passes in the gate.
+build's own pyshacl settings (kg/rdf/shacl_settings.py), so what passes here passes in the gate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH, SKOS
 
-from kg.shacl_settings import validation_kwargs
+from kg.rdf.shacl_settings import validation_kwargs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SKOS_SHAPES = REPO_ROOT / "shapes" / "skos-integrity.ttl"
@@ -202,7 +202,7 @@ def test_synthetic_register_conforms(skos_shapes: Graph) -> None:
 
 
 def test_shapes_hold_no_rules() -> None:
-    """The gate validates in place (kg/shacl_settings.py): no shapes file may add triples."""
+    """The gate validates in place (kg/rdf/shacl_settings.py): no shapes file may add triples."""
     for path in sorted((REPO_ROOT / "shapes").glob("*.ttl")):
         shapes = Graph().parse(path, format="turtle")
         assert (None, SH.rule, None) not in shapes, f"{path.name} has sh:rule"

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from kg.shacl_settings import validation_kwargs
+from kg.rdf.shacl_settings import validation_kwargs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SKOS_SHAPES = REPO_ROOT / "shapes" / "skos-integrity.ttl"

@@ -2,7 +2,7 @@
 its recorded offsets; together the quotes cover every word of the register section; position
 labels use only words of the law (or words an editorial decision records).
 
-The curated files are read here with the csv module, independently of kg.curated.
+The curated files are read here with the csv module, independently of kg.curate.curated.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from register_fixtures import (
     words,
 )
 
+from kg.curate.source import load_source
 from kg.errors import KgError
-from kg.source import load_source
 
 pytest_plugins = ["register_fixtures"]
 

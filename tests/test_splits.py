@@ -15,10 +15,10 @@ import pytest
 from rdflib import OWL, RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from kg.build import BuildResult, validate
-from kg.occupations import SSSOM
+from kg.curate.occupations import SSSOM
+from kg.rdf.validate import validate_graph
+from kg.release.build import BuildResult, validate
 from kg.uris import KG, OA, Uris
-from kg.validate import validate_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (ROOT / "data" / "source" / "order-1042.kk.txt").read_text(encoding="utf-8")
@@ -361,7 +361,7 @@ def test_the_positions_csv_marks_the_wholes(graph: Graph) -> None:
     import csv
     import io
 
-    from kg.tables import positions_csv
+    from kg.rdf.tables import positions_csv
 
     rows = {
         r["position_notation"]: r

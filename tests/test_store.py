@@ -1,4 +1,4 @@
-"""kg.store in-process: the repository interface, the cache, and the SERVICE gate on its own.
+"""kg.query.store in-process: the repository interface, the cache, and the SERVICE gate on its own.
 
 The network sandbox is switched off here, so the refusal of SERVICE is proved by the parser
 check alone: a listener on loopback sees no connection.
@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 import pytest
 
-from kg.settings import Settings
-from kg.store import (
+from kg.query.store import (
     CSV,
     SPARQL_JSON,
     TURTLE,
@@ -28,6 +27,7 @@ from kg.store import (
     Repository,
     refuse_federated,
 )
+from kg.settings import Settings
 
 T = TypeVar("T")
 BASE = "https://reg1042.example.org/"

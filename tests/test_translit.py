@@ -1,4 +1,4 @@
-"""The 2021 Kazakh Latin transliteration (kg/translit.py) and the kk-Latn labels of the graph.
+"""The 2021 Kazakh Latin transliteration (kg/rdf/translit.py) and the kk-Latn labels of the graph.
 
 Expected spellings are written by hand from the 2021 alphabet table (one Cyrillic letter to one
 Latin letter: ә ä, ғ ğ, і ı, и/й i, қ q, ң ñ, ө ö, ұ ū, ү ü, у u, ш ş, ы y, ж j, х/һ h, ч ç),
@@ -12,9 +12,9 @@ import re
 import pytest
 from rdflib import SKOS, Graph, Literal, URIRef
 
-from kg.build import load_and_check
-from kg.graph import build_graph
-from kg.translit import LATIN_TAG, TABLE, to_latin
+from kg.rdf.graph import build_graph
+from kg.rdf.translit import LATIN_TAG, TABLE, to_latin
+from kg.release.build import load_and_check
 from kg.uris import Uris
 
 CYRILLIC_RE = re.compile(r"[\u0400-\u052f]")
@@ -44,7 +44,7 @@ EXAMPLES = [
     ("ӘОДҒПО басшысы", "ÄODĞPO basşysy"),
     ("ММ және МҚК", "MM jäne MQK"),
     ("ИІ", "İI"),
-    # letters of Russian loanwords, by the rules of kg/translit.py
+    # letters of Russian loanwords, by the rules of kg/rdf/translit.py
     ("Цех", "Tseh"),
     ("ЦОН", "TSON"),
     ("Чай", "Çai"),

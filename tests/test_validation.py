@@ -15,8 +15,8 @@ import pytest
 from rdflib import Graph
 from register_fixtures import FIXTURES, copy_data, line_of, run_kg
 
-from kg.build import validate
-from kg.validate import validate_graph
+from kg.rdf.validate import validate_graph
+from kg.release.build import validate
 
 pytest_plugins = ["register_fixtures"]
 

@@ -22,10 +22,10 @@ from pyshacl import validate
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
-from kg.archive import archive_release, archived_releases, previous_release
-from kg.build import DATA_DIR, build, release_is_current
-from kg.catalog import load_release_info
 from kg.errors import KgError
+from kg.release.archive import archive_release, archived_releases, previous_release
+from kg.release.build import DATA_DIR, build, release_is_current
+from kg.release.catalog import load_release_info
 
 pytest_plugins = ["web_fixtures", "versions_fixtures"]
 
@@ -262,7 +262,7 @@ def test_atom_feed(versioned: Versioned) -> None:
 
 
 def test_a_single_release_says_there_is_nothing_to_compare(tmp_path: Path) -> None:
-    from kg.changes import read_log_file
+    from kg.release.changes import read_log_file
 
     # the data without the releases committed beside it (data/releases/): nothing before it
     data = tmp_path / "data"

@@ -20,8 +20,8 @@ import pytest
 from amendment import amend, set_release
 from conftest import launch_on_free_port, terminate
 
-from kg.build import DATA_DIR, build
-from kg.catalog import load_release_info
+from kg.release.build import DATA_DIR, build
+from kg.release.catalog import load_release_info
 
 V1, V2 = "1.0.0", "1.1.0"
 V2_DATE = "2030-02-01"
@@ -73,7 +73,7 @@ class Exported:
 @pytest.fixture(scope="session")
 def exported(versioned: Versioned) -> Exported:
     """The static site of the second release (with both releases' files)."""
-    from kg.site import export_site
+    from kg.export.site import export_site
 
     out = versioned.root / "site"
     done = export_site(versioned.dist.resolve(), out, BASE)

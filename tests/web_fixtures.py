@@ -3,7 +3,7 @@
 Load it from a test module with ``pytest_plugins = ["web_fixtures"]`` (a plugin's session
 fixtures exist once per session). The release is the one `register_fixtures` builds when that
 plugin is loaded too (so the session builds it once), else one built here with
-`kg.build.build`. Servers are real `python -m kg.web.server` processes on loopback, started
+`kg.release.build.build`. Servers are real `python -m kg.web.server` processes on loopback, started
 with conftest's `launch`.
 
 Helpers that read the release do so with rdflib and hashlib, never with the code under test.
@@ -49,11 +49,11 @@ def write_sums(folder: Path) -> None:
 
 @pytest.fixture(scope="session")
 def web_release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's real release folder (built by kg.build.build once per session)."""
+    """The session's real release folder (built by kg.release.build.build once per session)."""
     try:
         return Path(request.getfixturevalue("release_dir")).resolve()
     except pytest.FixtureLookupError:
-        from kg.build import build
+        from kg.release.build import build
 
         dist = tmp_path_factory.mktemp("web-site") / "dist"
         build(dist)

@@ -18,13 +18,13 @@ from fastapi.responses import JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
 from kg.errors import KgError
-from kg.finder import Finder
-from kg.reconcile import Reconciler
-from kg.release import verify_release
-from kg.remote import RemoteQueryService
-from kg.search import SearchIndex
+from kg.lookup.finder import Finder
+from kg.lookup.reconcile import Reconciler
+from kg.lookup.search import SearchIndex
+from kg.query.remote import RemoteQueryService
+from kg.query.store import QueryError, QueryService, Repository
+from kg.release.folder import verify_release
 from kg.settings import Settings
-from kg.store import QueryError, QueryService, Repository
 from kg.web import error_pages, finder_routes, linked_data, search_routes, sparql
 from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
 from kg.web.negotiation import AcceptLimit
@@ -34,8 +34,8 @@ from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     """The app serving `release_dir`; its query workers start and stop with the app's lifespan.
 
-    On ``app.state``: ``settings``, ``release_dir``, ``query_service`` (kg.store.QueryService),
-    ``repository`` (kg.store.Repository, for pages that need data) and ``templates``
+    On ``app.state``: ``settings``, ``release_dir``, ``query_service`` (kg.query.store.QueryService),
+    ``repository`` (kg.query.store.Repository, for pages that need data) and ``templates``
     (Jinja2, over settings.templates_dir).
     """
     settings = settings or Settings()

@@ -1,6 +1,6 @@
 """Bounds on the work of one search or reconciliation request, checked before any of it.
 
-Why here and not in kg.search / kg.reconcile: those say what matches and what the protocol
+Why here and not in kg.lookup.search / kg.lookup.reconcile: those say what matches and what the protocol
 means; how much one client may ask of the server at once is a property of the service, set
 in kg.settings.Settings (``max_*``), and it must hold whatever the ranking does. The cost of
 a query grows with its distinct words (each is matched against the whole vocabulary), so a
@@ -9,7 +9,7 @@ in ids and properties. Too large is 413, a value out of range 422, and the messa
 the setting.
 
 Only what these checks need is type-checked here; anything else malformed is left to
-kg.reconcile, which says what the protocol wants.
+kg.lookup.reconcile, which says what the protocol wants.
 
 Why threads: scoring is pure Python, so a large batch would hold the event loop and every
 other request of the process (``/healthz`` included) until done. :func:`off_loop` runs it
@@ -111,7 +111,7 @@ def check_count(what: str, count: int, cap: int, setting: str) -> None:
 def check_limit(name: str, value: Any, limits: Settings) -> None:
     """A `limit` or `cursor` must be a finite number from 0 to ``max_limit``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return  # kg.reconcile says what a limit must be
+        return  # kg.lookup.reconcile says what a limit must be
     if isinstance(value, float) and not math.isfinite(value):
         raise Refused(400, f"'{name}' must be a finite number (got {value})")
     if value < 0 or value > limits.max_limit:
@@ -202,7 +202,7 @@ def check_extend(request: Any, limits: Settings) -> Any:
 
 
 def _property_key(p: Any) -> tuple[str, str | None] | None:
-    """(id, lang) of a well-formed property request; None if kg.reconcile must judge it."""
+    """(id, lang) of a well-formed property request; None if kg.lookup.reconcile must judge it."""
     if not isinstance(p, dict) or not isinstance(p.get("id"), str):
         return None
     settings = p.get("settings")

@@ -8,9 +8,9 @@ Why a cache: a release never changes while it is served, so a document rendered 
 kept (an LRU bounded by bytes) and its ETag, a hash of its bytes, is computed once.
 
 Why links go through `url()` (a template global): the server links by site path (`/browse`,
-`/position/A1-1.01`), a static export (kg.site) by a relative path to the file that holds the
+`/position/A1-1.01`), a static export (kg.export.site) by a relative path to the file that holds the
 document (`../browse.html`, `A1-1.01.html`), so the exported folder works from any path. The
-templates are the same; the Site's linker decides (ServerLinker here, kg.site.StaticLinker).
+templates are the same; the Site's linker decides (ServerLinker here, kg.export.site.StaticLinker).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from urllib.parse import urlsplit, urlunsplit
 import jinja2
 import pyoxigraph as ox
 
-from kg import dumps
-from kg.archive import ArchivedRelease, archive_of_release, archived_releases, version_key
 from kg.cache import ByteCache
-from kg.catalog import (
+from kg.rdf import dumps
+from kg.release.archive import ArchivedRelease, archive_of_release, archived_releases, version_key
+from kg.release.catalog import (
     ReleaseFile,
     ReleaseSummary,
     media_type_of,
@@ -38,8 +38,10 @@ from kg.catalog import (
     release_files,
     release_summary,
 )
-from kg.changes import CHANGES_ATOM, read_log
-from kg.pages import (
+from kg.release.changes import CHANGES_ATOM, read_log
+from kg.release.folder import SUMS_NAME
+from kg.web import i18n
+from kg.web.pages import (
     CHANGE_KINDS,
     KIND_NAMES,
     PREFIXES,
@@ -49,8 +51,6 @@ from kg.pages import (
     Repository,
     json_for_script,
 )
-from kg.release import SUMS_NAME
-from kg.web import i18n
 from kg.web.routes import FORMATS, ROUTES, VOCABULARY_IRI, Mode, Route, by_kind, match
 
 #: Seconds clients and proxies may reuse a document (and a 303) without asking again.
@@ -118,11 +118,11 @@ class AboutPage:
 class Site:
     """Renders every document of one release.
 
-    `repository` is kg.store.Repository (server) or kg.local_store.LocalRepository (export).
-    `linker` makes the links of templates (ServerLinker by default; kg.site passes its own),
+    `repository` is kg.query.store.Repository (server) or kg.query.local_store.LocalRepository (export).
+    `linker` makes the links of templates (ServerLinker by default; kg.export.site passes its own),
     `sparql` is where pages link the SPARQL endpoint (None: nowhere, as in a static export),
     `archive_dir` holds the releases served at /downloads/<version>/ (default: the archive
-    beside the release folder, kg.archive).
+    beside the release folder, kg.release.archive).
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Routes of the grade finder (kg.finder): ``GET /finder`` (HTML, a plain GET form, works
+"""Routes of the grade finder (kg.lookup.finder): ``GET /finder`` (HTML, a plain GET form, works
 without JavaScript) and ``GET /api/finder`` (JSON, in the OpenAPI schema).
 
 Every answer has a shareable URL: the title and the facts are GET query parameters, so the
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from kg.finder import QUESTIONS, Finder
+from kg.lookup.finder import QUESTIONS, Finder
 
 router = APIRouter()
 

@@ -22,16 +22,16 @@ import gettext as _gettext
 import io
 from contextvars import ContextVar
 from functools import cache, lru_cache
-from pathlib import Path
 
 import jinja2
+
+from kg.settings import LOCALE_DIR
 
 #: Interface languages in the order the switch lists them; the first is the default.
 LANGUAGES = ("kk", "ru", "en")
 DEFAULT = "kk"
 #: Each language's name in itself, for the switch.
 NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
-LOCALE_DIR = Path(__file__).resolve().parent.parent.parent / "site" / "locale"
 DOMAIN = "messages"
 
 #: The language of the document being rendered (set around each render).

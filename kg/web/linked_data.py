@@ -25,7 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg.catalog import ReleaseFile
+from kg.release.catalog import ReleaseFile
 from kg.web import i18n
 from kg.web.documents import LOCALIZED_SERVICES, MAX_AGE, Document, Site, content_type, localize
 from kg.web.negotiation import choose
@@ -325,7 +325,7 @@ async def _sitemap(request: Request) -> Response:
     (sitemaps protocol with xhtml:link hreflang alternates), on the host asked."""
     site = _site(request)
     if getattr(site, "sitemap_paths", None) is None:
-        from kg.site import resource_paths
+        from kg.export.site import resource_paths
 
         pages = [r.path() for r in ROUTES if r.mode is Mode.PAGE]
         resources = [route.document_path("html", **p) for route, p in resource_paths(site)]

@@ -21,7 +21,7 @@ How each mode is served (the Cool URIs "303" pattern, see README "URIs"):
 - ``service``: handled by another module (SPARQL, search, reconciliation, health); listed so
   the static-hosting rules know to proxy them. A service with a template (search) has a
   stand-in in the static export: the same template, listing everything, with a small script
-  that filters the list in the browser (kg.site).
+  that filters the list in the browser (kg.export.site).
 """
 
 from __future__ import annotations
@@ -159,14 +159,14 @@ ROUTES: tuple[Route, ...] = (
         (),
         None,
         Mode.FILE,
-        "A file of a release, by version (kept in the archive; kg.archive)",
+        "A file of a release, by version (kept in the archive; kg.release.archive)",
     ),
     Route("/static/{name+}", "static", (), None, Mode.FILE, "Stylesheet and other assets"),
     # services of other modules
     Route("/sparql", "sparql", (), None, Mode.SERVICE, "SPARQL 1.1 endpoint"),
     Route("/search", "search", ("html",), "search.html", Mode.SERVICE, "Search"),
     Route("/api/search", "search-api", (), None, Mode.SERVICE, "Search, JSON"),
-    Route("/finder", "finder", (), None, Mode.SERVICE, "Grade finder (kg.finder)"),
+    Route("/finder", "finder", (), None, Mode.SERVICE, "Grade finder (kg.lookup.finder)"),
     Route("/api/finder", "finder-api", (), None, Mode.SERVICE, "Grade finder, JSON"),
     Route("/reconcile", "reconcile", (), None, Mode.SERVICE, "Reconciliation service"),
     Route("/reconcile/{path+}", "reconcile-parts", (), None, Mode.SERVICE, "Reconciliation"),
@@ -191,7 +191,7 @@ ROUTES: tuple[Route, ...] = (
     _resource("/qualification-level/{id}", "qualification-level", "Qualification level"),
     _resource("/category/{id}", "category", "Category"),
     _resource("/decision-kind/{id}", "decision-kind", "Kind of editorial decision"),
-    # occupations and their ISCO-08 crosswalk (kg/occupations.py)
+    # occupations and their ISCO-08 crosswalk (kg/curate/occupations.py)
     _resource("/occupations", "scheme", "Concept scheme of occupations"),
     _resource("/occupation/{id}", "occupation", "Occupation"),
     _resource("/mapping/{occupation}/{code}", "mapping", "Mapping of an occupation to ISCO-08"),
@@ -207,7 +207,7 @@ ROUTES: tuple[Route, ...] = (
     _resource("/dataset", "dataset", "The dataset (DCAT and VoID)"),
     _resource("/void", "void", "VoID description"),
     _resource("/publisher", "publisher", "Publisher of the dataset"),
-    # what changed between releases (kg.changes): a page of its own, RDF twins as any resource
+    # what changed between releases (kg.release.changes): a page of its own, RDF twins as any resource
     Route(
         "/changes",
         "changes",

@@ -1,7 +1,7 @@
 """Routes of search and reconciliation: they decode requests and encode answers, nothing more.
 
-What is found and how it is scored lives in kg.search; the protocol rules of the W3C
-Reconciliation Service API 0.2 live in kg.reconcile. The app keeps one index and one
+What is found and how it is scored lives in kg.lookup.search; the protocol rules of the W3C
+Reconciliation Service API 0.2 live in kg.lookup.reconcile. The app keeps one index and one
 reconciler on ``app.state.search`` and ``app.state.reconciler`` (built when the app is
 created, so each uvicorn worker process has its own).
 
@@ -36,8 +36,8 @@ from jinja2 import TemplateNotFound
 from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from kg.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
-from kg.search import (
+from kg.lookup.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
+from kg.lookup.search import (
     TYPE_ORDER,
     Filters,
     Group,
@@ -49,8 +49,8 @@ from kg.search import (
     parse_query,
     result_rows,
 )
+from kg.query.store import QueryError
 from kg.settings import Settings
-from kg.store import QueryError
 from kg.web import error_pages, i18n
 from kg.web.bounds import (
     Refused,
@@ -76,7 +76,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 _CALLBACK_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 #: The site's base template, used by the search page once the site has one.
 BASE_TEMPLATE = "base.html"
-#: Names of the facts on a reconciliation preview card (kg.reconcile), for the catalogs.
+#: Names of the facts on a reconciliation preview card (kg.lookup.reconcile), for the catalogs.
 PREVIEW_FACTS = (
     i18n.N_("Notation"),
     i18n.N_("Block"),

@@ -54,7 +54,7 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
         raise KgError(str(e)) from None
     check_release(Path(release_dir))
     if resolved.sparql_endpoint:  # fail here, once and clearly, not in every HTTP worker
-        from kg.remote import check_store
+        from kg.query.remote import check_store
 
         check_store(Path(release_dir), resolved)
     os.environ[ENV_VAR] = json.dumps(

@@ -1,9 +1,9 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql (query only; the service is read-only).
 
 Handlers stay thin: they turn an HTTP request into (query, dataset, formats), hand it to
-kg.store.QueryService, and turn the QueryResult or QueryError back into a response. What
+kg.query.store.QueryService, and turn the QueryResult or QueryError back into a response. What
 belongs to the protocol itself (which parameters, which media types, the service
-description) is here; evaluation, limits and caching are in kg.store.
+description) is here; evaluation, limits and caching are in kg.query.store.
 
 Statuses: 400 malformed request or query, 403 update or SERVICE refused, 405 other methods,
 406 no acceptable format, 413 query over the size cap, 415 wrong POST media type or charset,
@@ -27,7 +27,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kg.cache import ByteCache, memoize
-from kg.store import (
+from kg.query.store import (
     CSV,
     JSON_LD,
     N_TRIPLES,
@@ -499,7 +499,7 @@ def service_description(endpoint: str, service: QueryService, base_iri: str) -> 
         add(prop, _RDFS + "domain", n(SD + "Service"))
         add(prop, _RDFS + "range", n(_XSD + rng))
     add(ds, _RDF + "type", n(SD + "Dataset"))
-    # The dataset's own descriptions (kg.catalog): its VoID and its DCAT-AP catalog.
+    # The dataset's own descriptions (kg.release.catalog): its VoID and its DCAT-AP catalog.
     add(ds, _RDFS + "seeAlso", n(f"{base_iri}void"))
     add(svc, _RDFS + "seeAlso", n(f"{base_iri}catalog"))
     add(ds, SD + "defaultGraph", default)

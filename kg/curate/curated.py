@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from kg.curate.notation import GRADE_RE, POSITION_RE, SECTOR_CODES, STEP_RE, TIER_RE, grade_notation
+from kg.curate.source import SourceText
 from kg.errors import CuratedDataError, Problem
-from kg.notation import GRADE_RE, POSITION_RE, SECTOR_CODES, STEP_RE, TIER_RE, grade_notation
-from kg.source import SourceText
 
-if TYPE_CHECKING:  # kg.occupations reads its files with this module's readers
-    from kg.hidden_labels import HiddenLabel
-    from kg.occupations import (
+if TYPE_CHECKING:  # kg.curate.occupations reads its files with this module's readers
+    from kg.curate.hidden_labels import HiddenLabel
+    from kg.curate.occupations import (
         IscoMapping,
         IscoUnitGroup,
         Occupation,
@@ -230,14 +230,14 @@ class Register:
     spans: list[SubjectSpan] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     deprecations: list[Deprecation] = field(default_factory=list)
-    # occupations and the ISCO-08 crosswalk (kg/occupations.py)
+    # occupations and the ISCO-08 crosswalk (kg/curate/occupations.py)
     occupations: list[Occupation] = field(default_factory=list)
     position_occupations: list[PositionOccupation] = field(default_factory=list)
     position_translations: list[PositionTranslation] = field(default_factory=list)
     isco_mappings: list[IscoMapping] = field(default_factory=list)
     position_isco: list[PositionIsco] = field(default_factory=list)
     isco_unit_groups: dict[str, IscoUnitGroup] = field(default_factory=dict)
-    # everyday names and short forms (kg/hidden_labels.py)
+    # everyday names and short forms (kg/curate/hidden_labels.py)
     hidden_labels: list[HiddenLabel] = field(default_factory=list)
 
     def acts_by_id(self) -> dict[str, Act]:
@@ -463,10 +463,10 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
     )
 
     problems.extend(_cross_check(reg))
-    from kg.occupations import load_occupations  # imports this module: load it late
+    from kg.curate.occupations import load_occupations  # imports this module: load it late
 
     load_occupations(reg, data_dir, problems)
-    from kg.hidden_labels import load_hidden_labels
+    from kg.curate.hidden_labels import load_hidden_labels
 
     load_hidden_labels(reg, data_dir, problems)
     if problems:

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 from rdflib import SKOS, Literal, URIRef
 
-from kg.curated import Origin, Register, _Reader, _required, _RowError
+from kg.curate.curated import Origin, Register, _Reader, _required, _RowError
 from kg.errors import Problem
 
 if TYPE_CHECKING:
-    from kg.graph import GraphBuilder
+    from kg.rdf.graph import GraphBuilder
 
 FILE = "hidden_labels.csv"
 LANGUAGES = ("kk", "ru")

@@ -16,7 +16,7 @@ from typing import Any
 from rdflib import OWL, RDF, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from kg.notation import natural_key
+from kg.curate.notation import natural_key
 from kg.uris import KG, OA, Uris
 
 POSITIONS_CSV = "positions.csv"

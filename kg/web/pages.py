@@ -1,7 +1,7 @@
 """Page data: what the home, browse and concept pages show, and each resource's RDF description.
 
 Why a service apart from the web handlers: the data of a page is assembled from SPARQL queries
-through a repository (kg.store.Repository in the server, kg.local_store.LocalRepository for a
+through a repository (kg.query.store.Repository in the server, kg.query.local_store.LocalRepository for a
 static export or a test), so the same code serves both and route handlers stay thin. Every
 method returns plain dataclasses; templates and JSON twins render them.
 
@@ -12,7 +12,7 @@ resource is built from that description plus a few queries (breadcrumb, decision
 links).
 
 Publication resources (catalog, dataset, VoID, publisher) are not in the store: their
-triples come from the release's catalog.ttl and void.ttl (kg.catalog.read_publication).
+triples come from the release's catalog.ttl and void.ttl (kg.release.catalog.read_publication).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from kg.notation import natural_key
-from kg.store import Term
+from kg.curate.notation import natural_key
+from kg.query.store import Term
 from kg.uris import KG, ONTOLOGY_IRI
 
 
@@ -338,7 +338,7 @@ QUOTE_ROLES = {
     "title": N_("title"),
     "": N_("quote"),
 }
-#: Kinds of change between releases (kg.changes.KINDS), in plain words.
+#: Kinds of change between releases (kg.release.changes.KINDS), in plain words.
 CHANGE_KINDS = {
     "added": N_("added"),
     "removed": N_("removed"),
@@ -355,7 +355,7 @@ _SCHEMA_ORG = "https://schema.org"
 
 
 class Repository(Protocol):
-    """What the page service needs: kg.store.Repository or kg.local_store.LocalRepository."""
+    """What the page service needs: kg.query.store.Repository or kg.query.local_store.LocalRepository."""
 
     async def select(
         self, query: str, bindings: Mapping[str, Term] | None = None
@@ -691,7 +691,7 @@ class PageService:
     """Page data and RDF descriptions of one release, from a repository.
 
     `publication` holds the triples of the release's catalog.ttl and void.ttl
-    ({"catalog": [...], "void": [...]}, kg.catalog.read_publication).
+    ({"catalog": [...], "void": [...]}, kg.release.catalog.read_publication).
     """
 
     def __init__(

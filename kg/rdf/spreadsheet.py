@@ -1,7 +1,7 @@
 """positions.xlsx: the register as a spreadsheet people open directly, with the same bytes
 from the same inputs.
 
-One row per position in the law's order (as the CSV, kg.tables), with names instead of ids:
+One row per position in the law's order (as the CSV, kg.rdf.tables), with names instead of ids:
 kk, ru and en titles; block, tier, step, sector; qualification level and category in words;
 institution types and significance level by name; ISCO-08 code and label. The header row is
 frozen and filters are on.
@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from rdflib import Graph, URIRef
 
-from kg.tables import _label, isco_groups, position_rows
+from kg.rdf.tables import _label, isco_groups, position_rows
 from kg.uris import KG
 
 XLSX = "positions.xlsx"

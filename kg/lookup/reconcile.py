@@ -1,4 +1,4 @@
-"""W3C Reconciliation Service API 0.2 (what OpenRefine speaks) on top of kg.search.
+"""W3C Reconciliation Service API 0.2 (what OpenRefine speaks) on top of kg.lookup.search.
 
 Everything here is plain data in, plain data out: the web layer (kg/web/search_routes.py)
 only decodes parameters and encodes the dicts returned here, so the rules of the protocol
@@ -9,7 +9,7 @@ Identifiers: an entity's id is its URI's path under the register's base IRI
 the URI. Type ids are the URI path words (``position``, ``grade``, ``tier``, ``block``,
 ``institution-type``, ``occupation``, ...); class URIs and kg: names are accepted too.
 
-Scores and matches: a candidate's score is its search score (0-100, see kg.search) times
+Scores and matches: a candidate's score is its search score (0-100, see kg.lookup.search) times
 the share of soft property constraints it meets (0.8 + 0.2 * share). ``match: true`` goes
 to the first candidate only when it scores at least :data:`MATCH_SCORE`, is not deprecated,
 and the next candidate is at least :data:`MATCH_MARGIN` points lower: the same title in two
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from kg.search import TYPE_ORDER, Entity, Hit, SearchIndex, as_code, fold, resolve_words
+from kg.lookup.search import TYPE_ORDER, Entity, Hit, SearchIndex, as_code, fold, resolve_words
 
 VERSION = "0.2"
 SCHEMA_SPACE = "https://reg1042.example.org/def#"

@@ -1,8 +1,8 @@
-"""An in-process repository over a release, with the same interface as kg.store.Repository.
+"""An in-process repository over a release, with the same interface as kg.query.store.Repository.
 
-Why: the server reads page data through kg.store.Repository (the query workers, with their
+Why: the server reads page data through kg.query.store.Repository (the query workers, with their
 limits and cache), but a static-site export and unit tests need the same page data without
-a server. `kg.pages.PageService` accepts either. Queries here are the service's own, never a
+a server. `kg.web.pages.PageService` accepts either. Queries here are the service's own, never a
 user's, so no time limit or worker process is needed.
 
 pyoxigraph results belong to the thread that ran the query, so every method turns them into
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store import QueryError, Term
+from kg.query.store import QueryError, Term
 
 
 class LocalRepository:
-    """kg.store.Repository's `select` / `ask` / `construct` over an in-memory pyoxigraph store."""
+    """kg.query.store.Repository's `select` / `ask` / `construct` over an in-memory pyoxigraph store."""
 
     def __init__(self, store: ox.Store) -> None:
         self._store = store

@@ -14,8 +14,8 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.release import verify_release
-from kg.remote import redact, split_credentials
+from kg.query.remote import redact, split_credentials
+from kg.release.folder import verify_release
 from kg.uris import Uris
 
 NT = "application/n-triples"

@@ -216,7 +216,7 @@ class StoreSpec:
     @classmethod
     def from_release(cls, release_dir: Path, settings: Settings) -> StoreSpec:
         """The spec for `<release_dir>/register.nt` under `settings`."""
-        from kg.release import listed_digests
+        from kg.release.folder import listed_digests
         from kg.uris import KG  # the vocabulary namespace, minted in one place
 
         register = Path(release_dir) / "register.nt"
@@ -640,7 +640,7 @@ def _mp_context(start_method: str | None) -> multiprocessing.context.BaseContext
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         # workers fork with pyoxigraph and rdflib's SPARQL parser already imported
-        ctx.set_forkserver_preload(["kg.store", "rdflib.plugins.sparql.parser"])
+        ctx.set_forkserver_preload(["kg.query.store", "rdflib.plugins.sparql.parser"])
     return ctx
 
 

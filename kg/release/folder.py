@@ -20,8 +20,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg import dumps, spreadsheet, sssom, tables
 from kg.errors import KgError
+from kg.rdf import dumps, spreadsheet, sssom, tables
 from kg.uris import Uris
 
 BUILDS_DIR_NAME = ".dist-builds"

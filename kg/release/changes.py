@@ -1,7 +1,7 @@
 """What changed between releases: the change log of the release, as RDF, an Atom feed and a page.
 
 Why at build time: the change log compares the release being built with the previous one in
-the archive (kg.archive), and the release folder is the only thing `serve` and `site` read;
+the archive (kg.release.archive), and the release folder is the only thing `serve` and `site` read;
 so `kg build` writes `changes.ttl` (the log as Talis Changeset RDF) and `changes.atom` (its
 feed), and the server and the static export show the `/changes` page from `changes.ttl`.
 
@@ -13,11 +13,11 @@ release to release. IRIs are fragments of the `/changes` document, which derefer
 - `<base>changes#v1.1.0`: one release (owl:versionInfo, dct:issued, adms:versionNotes,
   foaf:primaryTopic the dataset version, prov:wasDerivedFrom the two dataset versions
   compared; dct:hasPart its change sets);
-- `<base>changes#v1.1.0-3`: one cs:ChangeSet (kg.diff: cs:subjectOfChange, kg:changeKind,
+- `<base>changes#v1.1.0-3`: one cs:ChangeSet (kg.release.diff: cs:subjectOfChange, kg:changeKind,
   cs:changeReason, reified cs:removal/cs:addition statements), with dct:isPartOf its release,
   cs:createdDate, dct:identifier (the concept's notation) and rdfs:label (its Kazakh label).
 
-Nothing here reads the clock: dates come from data/release.toml (through kg.catalog), so the
+Nothing here reads the clock: dates come from data/release.toml (through kg.release.catalog), so the
 same inputs and the same archive give the same bytes.
 """
 
@@ -33,14 +33,14 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
-from kg import dumps
-from kg.archive import ArchivedRelease, version_key
-from kg.diff import CS, Diff, compare
+from kg.rdf import dumps
+from kg.release.archive import ArchivedRelease, version_key
+from kg.release.diff import CS, Diff, compare
 
 CHANGES_TTL = "changes.ttl"
 CHANGES_ATOM = "changes.atom"
 ATOM_MEDIA_TYPE = "application/atom+xml"
-#: Kinds of change in the order the page and the feed list them (kg.diff's kinds).
+#: Kinds of change in the order the page and the feed list them (kg.release.diff's kinds).
 KINDS = ("added", "removed", "deprecated", "moved", "relabelled", "mappings")
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -68,7 +68,7 @@ def release_iri(base: str, version: str) -> str:
 
 
 def dataset_version_iri(base: str, version: str) -> str:
-    """The dataset version the catalog describes (kg.catalog)."""
+    """The dataset version the catalog describes (kg.release.catalog)."""
     return f"{base}dataset#v{version}"
 
 

@@ -20,9 +20,8 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
 from kg.errors import KgError
-from kg.shacl_settings import validation_kwargs
-
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "shapes"
+from kg.rdf.shacl_settings import validation_kwargs
+from kg.settings import SHAPES_DIR
 
 
 @dataclass(frozen=True)

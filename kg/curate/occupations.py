@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
-from kg.curated import (
+from kg.curate.curated import (
     Labels,
     Origin,
     Register,
@@ -41,7 +41,7 @@ from kg.errors import Problem
 from kg.uris import KG
 
 if TYPE_CHECKING:
-    from kg.graph import GraphBuilder
+    from kg.rdf.graph import GraphBuilder
 
 SSSOM = Namespace("https://w3id.org/sssom/")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")

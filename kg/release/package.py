@@ -10,9 +10,9 @@ import zipfile
 from pathlib import Path
 
 from kg.errors import KgError
-from kg.release import SUMS_NAME, verify_release
+from kg.release.folder import SUMS_NAME, verify_release
+from kg.settings import PACKAGE_READMES_DIR as READMES_DIR
 
-READMES_DIR = Path(__file__).resolve().parent.parent / "site" / "package"
 #: Zip entries carry this time (the format cannot hold an earlier one).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -1,9 +1,9 @@
 """The pipeline: law text -> curated records -> graph -> SHACL gate -> release folder.
 
 After the release folder is published, `build` copies it into the archive beside it
-(`releases/<version>/`, kg.archive), and before that it compares the new graph with the
-previous archived release to write the change log (kg.changes) and lists the archived
-versions in the catalog (kg.catalog).
+(`releases/<version>/`, kg.release.archive), and before that it compares the new graph with the
+previous archived release to write the change log (kg.release.changes) and lists the archived
+versions in the catalog (kg.release.catalog).
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.archive import (
+from kg.curate.curated import Register, load_register
+from kg.curate.source import load_source, uncovered_words
+from kg.errors import KgError
+from kg.rdf.graph import build_graph
+from kg.rdf.validate import ValidationResult, validate_graph
+from kg.release.archive import (
     ArchivedRelease,
     archive_dir_for,
     archive_release,
@@ -25,8 +30,8 @@ from kg.archive import (
     seed_archive,
     version_key,
 )
-from kg.catalog import ReleaseInfo, catalog_artifacts, release_info
-from kg.changes import (
+from kg.release.catalog import ReleaseInfo, catalog_artifacts, release_info
+from kg.release.changes import (
     ATOM_MEDIA_TYPE,
     CHANGES_ATOM,
     CHANGES_TTL,
@@ -35,16 +40,16 @@ from kg.changes import (
     log_turtle,
     read_log,
 )
-from kg.curated import Register, load_register
-from kg.errors import KgError
-from kg.graph import build_graph
-from kg.release import Artifact, rdf_artifacts, table_artifacts, verify_release, write_release
-from kg.source import load_source, uncovered_words
+from kg.release.folder import (
+    Artifact,
+    rdf_artifacts,
+    table_artifacts,
+    verify_release,
+    write_release,
+)
+from kg.settings import DATA_DIR, PROJECT_ROOT
 from kg.uris import Uris
-from kg.validate import ValidationResult, validate_graph
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
 SHACL_REPORT = "shacl-report.ttl"
 INPUTS_STAMP = "build-inputs.sha256"
 #: Everything a release is made from; a change to any of these makes a release stale.

@@ -2,8 +2,8 @@
 
 Why from the server's own parts: the pages must be the ones `kg serve` renders, so the export
 walks the same route table (kg.web.routes) and asks the same document renderer
-(kg.web.documents.Site) over the same page service (kg.pages), on an in-process store
-(kg.local_store) instead of the query workers. Nothing here renders a page itself; it only
+(kg.web.documents.Site) over the same page service (kg.web.pages), on an in-process store
+(kg.query.local_store) instead of the query workers. Nothing here renders a page itself; it only
 decides where each document goes and how links point at it (StaticLinker).
 
 How routes become files (paths relative to OUTDIR; `here.html` is the document's own file):
@@ -13,7 +13,7 @@ How routes become files (paths relative to OUTDIR; `here.html` is the document's
   (`index.json`, `browse.json`, `downloads.json`).
 - resource: every document beside each other, `/position/A1-1.01` -> `position/A1-1.01.html`,
   `.ttl`, `.nt`, `.jsonld`, `.rdf`. A link to the identifier points at its `.html`; the
-  shipped web-server rules (kg.hosting) give the identifier its 303s.
+  shipped web-server rules (kg.export.hosting) give the identifier its 303s.
 - file: the release's files under `downloads/`, every archived release under
   `downloads/<version>/`, assets under `static/`.
 - service: the search page (`/search` -> `search.html`) lists every entry and filters the list
@@ -43,13 +43,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pyoxigraph as ox
 
-from kg import hosting
-from kg.archive import archive_of_release
 from kg.errors import KgError
-from kg.local_store import LocalRepository
-from kg.pages import json_for_script
-from kg.release import verify_release
-from kg.search import (
+from kg.export import hosting
+from kg.lookup.search import (
     _CODE_LOOKALIKE,
     _DASHES,
     _KAZAKH_FOLD,
@@ -60,13 +56,16 @@ from kg.search import (
     fold,
     stem,
 )
+from kg.query.local_store import LocalRepository
+from kg.release.archive import archive_of_release
+from kg.release.folder import verify_release
+from kg.settings import DEFAULT_TEMPLATES as TEMPLATES_DIR
+from kg.settings import STATIC_DIR
 from kg.web import i18n
 from kg.web.documents import LOCALIZED_SERVICES, Site
+from kg.web.pages import json_for_script
 from kg.web.routes import ROUTES, Mode, Route, match
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = PROJECT_ROOT / "site" / "templates"
-STATIC_DIR = PROJECT_ROOT / "site" / "static"
 #: The file that marks a folder as made by `kg site` (so it may be replaced).
 MARKER = ".kg-site"
 SEARCH_TEMPLATE_BASE = "base.html"
@@ -303,7 +302,7 @@ def _check_versions(site: Site) -> None:
     if missing:
         raise KgError(
             f"the catalog lists release(s) {', '.join(missing)}, but the archive beside "
-            f"{site.release_dir} does not hold them (kg.archive): export the release from the "
+            f"{site.release_dir} does not hold them (kg.release.archive): export the release from the "
             "folder `kg build` wrote, with its releases/ beside it"
         )
 
@@ -329,7 +328,7 @@ def _files(site: Site, writer: _Writer) -> None:
 def search_index(index: SearchIndex) -> tuple[list[Any], dict[str, Any]]:
     """Every entry of the search page (groups, as the server's results) and the JSON index the
     script filters them with: per group its folded title, words, stems and codes, and the
-    folding tables of kg.search, so the browser folds a query as the server does."""
+    folding tables of kg.lookup.search, so the browser folds a query as the server does."""
     rank = {t: i for i, t in enumerate(TYPE_ORDER)}
     hits = [Hit(e, 0.0, "") for e in index.entities if e.type in rank]
     groups = index.group(hits)

@@ -1,7 +1,7 @@
 """The dataset description: a DCAT-AP 3 catalog and a VoID description of the release.
 
 Why built with the release: the catalog states each dump's size and SHA-256, so it can only be
-written once the dumps' bytes exist; `kg.build` calls `catalog_artifacts` after the dumps and
+written once the dumps' bytes exist; `kg.release.build` calls `catalog_artifacts` after the dumps and
 before SHA256SUMS. Dates, version, publisher and licence come from the curated
 `data/release.toml`, never from the clock, so the same inputs give the same bytes.
 
@@ -11,13 +11,13 @@ a consumer cannot be expected to load the EU authority tables. No blank nodes: c
 class partitions get hash IRIs under the dataset's IRI, so the files are deterministic.
 
 At serve time `read_publication` loads both files back (the server answers /catalog, /dataset,
-/void, /publisher from them, and /changes from the change log, kg.changes) and `release_files`
+/void, /publisher from them, and /changes from the change log, kg.release.changes) and `release_files`
 lists what /downloads/ offers.
 
 Versions: the dataset `<base>dataset` is always the latest release (its distributions are the
 unversioned `/downloads/<file>`); each release is also a dataset of its own, `<base>dataset#v<version>`
 (dcat:isVersionOf the dataset, dcat:previousVersion the one before), whose distributions are
-the versioned `/downloads/<version>/<file>` kept in the archive (kg.archive). The catalog of a
+the versioned `/downloads/<version>/<file>` kept in the archive (kg.release.archive). The catalog of a
 release lists every archived version older than it, read from the archive's files, so it
 changes when the archive does (not when the clock does).
 """
@@ -35,11 +35,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import dumps, sssom
-from kg.archive import ArchivedRelease, check_version
-from kg.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL, dataset_version_iri
 from kg.errors import KgError
-from kg.release import SUMS_NAME, Artifact
+from kg.rdf import dumps, sssom
+from kg.release.archive import ArchivedRelease, check_version
+from kg.release.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL, dataset_version_iri
+from kg.release.folder import SUMS_NAME, Artifact
+from kg.settings import DATA_DIR
 from kg.uris import ADMS, DCAT, FOAF, KG, SPDX, VOID, Uris
 
 RELEASE_TOML = "release.toml"
@@ -128,7 +129,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 PROV = "http://www.w3.org/ns/prov#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
-#: Prefixes of the Turtle files (and compact IRIs of catalog.jsonld, via kg.dumps).
+#: Prefixes of the Turtle files (and compact IRIs of catalog.jsonld, via kg.rdf.dumps).
 PREFIXES = {
     "adms": str(ADMS),
     "dcat": str(DCAT),
@@ -254,7 +255,7 @@ def release_info(data_dir: Path) -> ReleaseInfo:
     """The release metadata for a build from `data_dir`: its own release.toml, or the
     project's when a (test) data folder has none."""
     if not (data_dir / RELEASE_TOML).is_file():
-        data_dir = Path(__file__).resolve().parent.parent / "data"
+        data_dir = DATA_DIR
     return load_release_info(data_dir)
 
 
@@ -634,7 +635,7 @@ def catalog_artifacts(
 
     `files` must include register.nt (the counts of VoID come from it) and the dumps the
     catalog lists (their bytes give sizes and checksums); `history` are the archived releases
-    older than this one (kg.archive), oldest first.
+    older than this one (kg.release.archive), oldest first.
     """
     by_name = {a.name: a for a in files}
     if "register.nt" not in by_name:

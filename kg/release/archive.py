@@ -2,8 +2,8 @@
 
 Why an archive: a release's dumps must stay at their versioned URLs
 (`/downloads/<version>/<file>`) after the next release replaces `dist`, and the next build
-needs the previous release to say what changed (kg.changes). `dist` holds the latest release
-only (kg.release swaps it atomically), so `kg build` copies each release it publishes into
+needs the previous release to say what changed (kg.release.changes). `dist` holds the latest release
+only (kg.release.folder swaps it atomically), so `kg build` copies each release it publishes into
 `releases/<version>/`, a persistent folder that git ignores.
 
 Rules:
@@ -14,7 +14,7 @@ Rules:
   gives the same bytes leaves the folder as it is.
 - A folder is written beside its final place and renamed into it, so an interrupted build
   leaves no half-written version (leftovers start with a dot and are ignored and removed).
-- Only folders whose SHA256SUMS lists and matches their files count (kg.release.verify_release);
+- Only folders whose SHA256SUMS lists and matches their files count (kg.release.folder.verify_release);
   the server serves only the files SHA256SUMS lists.
 """
 
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.curate.notation import natural_key
 from kg.errors import KgError
-from kg.notation import natural_key
-from kg.release import BUILDS_DIR_NAME, SUMS_NAME, listed_digests, verify_release
+from kg.release.folder import BUILDS_DIR_NAME, SUMS_NAME, listed_digests, verify_release
 
 ARCHIVE_DIR_NAME = "releases"
 #: A version is one safe path segment: letters, digits and . + _ - (e.g. 1.0.0, 2025.1).

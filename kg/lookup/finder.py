@@ -22,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.search import (
+from kg.lookup.search import (
     RELEASE_FILE,
     Entity,
     SearchIndex,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from kg.occupations import ESCO_ACKNOWLEDGEMENT, ISCO_NS, ISCO_SCHEME, PAV, SEMAPV, SSSOM
+from kg.curate.occupations import ESCO_ACKNOWLEDGEMENT, ISCO_NS, ISCO_SCHEME, PAV, SEMAPV, SSSOM
 from kg.uris import KG, Uris
 
 SSSOM_TSV = "mappings.sssom.tsv"

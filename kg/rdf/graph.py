@@ -7,22 +7,21 @@ No blank nodes: every node has a URI derived from the data, so dumps are determi
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from kg.curated import Labels, Register, Span
-from kg.hidden_labels import add_hidden_labels
-from kg.occupations import add_occupations
-from kg.translit import add_latin_labels
+from kg.curate.curated import Labels, Register, Span
+from kg.curate.hidden_labels import add_hidden_labels
+from kg.curate.occupations import add_occupations
+from kg.rdf.translit import add_latin_labels
+from kg.settings import ONTOLOGY_FILE
 from kg.uris import ELI, FOAF, KG, OA, Uris
 
 #: The official text of an act in the Adilet legal information system, by language (kaz, rus)
 #: and document id (data/official_texts.csv).
 ADILET = "https://adilet.zan.kz/{lang}/docs/{id}"
 
-ONTOLOGY_FILE = Path(__file__).resolve().parent.parent / "ontology" / "kg.ttl"
 UNOFFICIAL = ("ru", "en")
 
 STEP_WORD = {"kk": "саты", "ru": "ступень", "en": "step"}

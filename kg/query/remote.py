@@ -3,7 +3,7 @@
 Why: past one machine, the register lives in the portal's triple store (filled by `kg publish`,
 one named graph per release) and any number of `kg serve` replicas answer pages, search and
 /sparql without holding a store of their own. `RemoteQueryService` has the interface of
-kg.store.QueryService, so kg.store.Repository, the pages and the SPARQL endpoint work
+kg.query.store.QueryService, so kg.query.store.Repository, the pages and the SPARQL endpoint work
 unchanged; only where the answers are computed differs.
 
 What stays the same as with the embedded store:
@@ -30,7 +30,7 @@ What stays the same as with the embedded store:
   use CONSTRUCT queries, which every store answers alike.
 - Answers are re-serialised here by pyoxigraph in the format the client chose, so they are
   byte-for-byte what the embedded store writes for the same solutions.
-- Bindings (kg.store.Repository's pre-bound variables) become BINDs at the start of the WHERE
+- Bindings (kg.query.store.Repository's pre-bound variables) become BINDs at the start of the WHERE
   group, each term written by `sparql_term` (escaped, never raw user text).
 
 At start-up the store must hold the release: the release graph's triple count must equal the
@@ -53,7 +53,7 @@ import pyoxigraph as ox
 
 from kg.cache import ByteCache
 from kg.errors import KgError
-from kg.store import (
+from kg.query.store import (
     _RDF_FORMAT,
     _RESULTS_FORMAT,
     _SERVICE_LETTERS,
@@ -342,7 +342,7 @@ def release_triples(register: Path) -> int:
 
 
 class RemoteQueryService:
-    """kg.store.QueryService's interface over an external SPARQL 1.1 query endpoint.
+    """kg.query.store.QueryService's interface over an external SPARQL 1.1 query endpoint.
 
     Use ``async with`` or ``start()`` / ``close()`` on the event loop that runs the queries.
     """
@@ -407,7 +407,7 @@ class RemoteQueryService:
     @classmethod
     def from_release(cls, release_dir: Path, settings: Any) -> RemoteQueryService:
         """The service for `release_dir` in the store at settings.sparql_endpoint."""
-        from kg.publish import release_graph_iri
+        from kg.query.publish import release_graph_iri
         from kg.uris import Uris
 
         if settings.named_graphs:
@@ -505,7 +505,7 @@ class RemoteQueryService:
     ) -> QueryResult:
         """Check `query` as the embedded store would, then have the external store answer it.
 
-        `priority` (pages) may use the connections kept for pages, as in kg.store."""
+        `priority` (pages) may use the connections kept for pages, as in kg.query.store."""
         text = query.strip()
         check_query_size(text, self.query_size_cap)
         if not text:
@@ -722,7 +722,7 @@ def _reserialise(
 
 
 def _row_cap(cap: int, unit: str) -> str:
-    from kg.store import row_cap_message
+    from kg.query.store import row_cap_message
 
     return row_cap_message(cap, unit)
 

@@ -89,7 +89,7 @@ import pyoxigraph as ox
 import snowballstemmer
 
 from kg.cache import memoize
-from kg.notation import natural_key
+from kg.curate.notation import natural_key
 
 RELEASE_FILE = "register.nt"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from rdflib import OWL, RDF, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
+from kg.curate.notation import natural_key
 from kg.errors import KgError
-from kg.notation import natural_key
 from kg.uris import KG
 
 CS = Namespace("http://purl.org/vocab/changeset/schema#")
@@ -72,7 +72,7 @@ class Diff:
 
     def to_rdf(self, base: str, prefix: str | None = None) -> Graph:
         """One cs:ChangeSet per change, named `<prefix><n>` (default `<base>changes/<n>`;
-        kg.changes names the published ones after their release: `<base>changes#v1.1.0-<n>`)."""
+        kg.release.changes names the published ones after their release: `<base>changes#v1.1.0-<n>`)."""
         g = Graph()
         g.bind("cs", CS)
         g.bind("kg", KG)
