@@ -21,6 +21,14 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 SCHEMA = Namespace("https://schema.org/")
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+PAV = Namespace("http://purl.org/pav/")
+#: The changeset vocabulary of the release diffs (kg.release.diff).
+CS = Namespace("http://purl.org/vocab/changeset/schema#")
+#: ESCO's concept scheme of ISCO-08 and the namespace of its groups (C + code).
+ISCO_SCHEME = URIRef("http://data.europa.eu/esco/concept-scheme/isco")
+ISCO_NS = "http://data.europa.eu/esco/isco/C"
 
 
 def base_from_env() -> str:

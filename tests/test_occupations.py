@@ -19,8 +19,8 @@ import pytest
 from rdflib import RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SH
 
-from kg.curate.curated import load_register
 from kg.curate.occupations import isco_codes_of_position
+from kg.curate.register import load_register
 from kg.curate.source import load_source
 from kg.errors import CuratedDataError
 from kg.rdf.sssom import sssom_tsv

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from kg.curate.curated import CuratedDataError, load_register
+from kg.curate.register import load_register
 from kg.curate.source import load_source
+from kg.errors import CuratedDataError
 
 pytest_plugins = ["web_fixtures"]
 

@@ -2,7 +2,7 @@
 its recorded offsets; together the quotes cover every word of the register section; position
 labels use only words of the law (or words an editorial decision records).
 
-The curated files are read here with the csv module, independently of kg.curate.curated.
+The curated files are read here with the csv module, independently of kg.curate.
 """
 
 from __future__ import annotations

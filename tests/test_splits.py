@@ -15,10 +15,9 @@ import pytest
 from rdflib import OWL, RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from kg.curate.occupations import SSSOM
 from kg.rdf.validate import validate_graph
 from kg.release.build import BuildResult, validate
-from kg.uris import KG, OA, Uris
+from kg.uris import KG, OA, SSSOM, Uris
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (ROOT / "data" / "source" / "order-1042.kk.txt").read_text(encoding="utf-8")

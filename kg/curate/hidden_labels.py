@@ -14,55 +14,38 @@ every position of that occupation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from rdflib import SKOS, Literal, URIRef
-
-from kg.curate.curated import Origin, Register, _Reader, _required, _RowError
+from kg.curate import cells
+from kg.curate.records import HiddenLabel, Origin, Register
 from kg.errors import Problem
-
-if TYPE_CHECKING:
-    from kg.rdf.graph import GraphBuilder
 
 FILE = "hidden_labels.csv"
 LANGUAGES = ("kk", "ru")
 KINDS = ("occupation", "position", "institution-type", "category", "qualification-level")
 
 
-@dataclass(frozen=True)
-class HiddenLabel:
-    kind: str
-    id: str
-    lang: str
-    label: str
-    source: str
-    note: str
-    origin: Origin
-
-
 def _row(row: dict[str, str], origin: Origin) -> HiddenLabel:
-    subject = _required(row, "subject")
+    subject = cells.required(row, "subject")
     kind, _, ident = subject.partition(":")
     if kind not in KINDS or not ident:
-        raise _RowError(
+        raise cells.RowError(
             f"subject {subject!r} is not <kind>:<id> with kind one of {', '.join(KINDS)}"
         )
-    lang = _required(row, "lang")
+    lang = cells.required(row, "lang")
     if lang not in LANGUAGES:
-        raise _RowError(f"lang {lang!r} is not one of {', '.join(LANGUAGES)}")
-    label = _required(row, "label")
+        raise cells.RowError(f"lang {lang!r} is not one of {', '.join(LANGUAGES)}")
+    label = cells.required(row, "label")
     if label != " ".join(label.split()):
-        raise _RowError(f"label {label!r} has leading, trailing or repeated spaces")
+        raise cells.RowError(f"label {label!r} has leading, trailing or repeated spaces")
     return HiddenLabel(
-        kind, ident, lang, label, _required(row, "source"), row["note"].strip(), origin
+        kind, ident, lang, label, cells.required(row, "source"), row["note"].strip(), origin
     )
 
 
 def load_hidden_labels(reg: Register, data_dir: Path, problems: list[Problem]) -> None:
     """Read the hidden labels into `reg` and check them against the concepts they name."""
-    reader = _Reader(data_dir, FILE, ("subject", "lang", "label", "source", "note"), problems)
+    reader = cells.Reader(data_dir, FILE, ("subject", "lang", "label", "source", "note"), problems)
     if not (data_dir / FILE).exists():  # an older data folder: no hidden labels
         return
     reg.hidden_labels = reader.rows(_row)
@@ -124,18 +107,3 @@ def check_hidden_labels(reg: Register) -> list[Problem]:
             )
         seen.setdefault(dup, h.origin)
     return out
-
-
-def add_hidden_labels(b: GraphBuilder) -> None:
-    """One skos:hiddenLabel per row, on the concept it names."""
-    u = b.u
-    uri_of = {
-        "occupation": u.occupation,
-        "position": u.position,
-        "institution-type": u.institution_type,
-        "category": u.category,
-        "qualification-level": u.qualification_level,
-    }
-    for h in b.reg.hidden_labels:
-        subject: URIRef = uri_of[h.kind](h.id)
-        b.add(subject, SKOS.hiddenLabel, Literal(h.label, lang=h.lang))

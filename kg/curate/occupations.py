@@ -1,4 +1,4 @@
-"""Occupations and their ISCO-08 crosswalk: curated rows -> checked records -> triples.
+"""Occupations and their ISCO-08 crosswalk: curated rows -> checked records.
 
 Why a module of its own: positions are job titles in grades, and many of them name the same
 job at different grades (a nurse in eight grades, an accountant in C2 and C3). An occupation
@@ -11,45 +11,32 @@ The curated files (data/README.md): `occupations.csv` (one row per occupation),
 with who, how, when and against which ESCO version). The ISCO-08 codes are checked against
 `reference/isco08/isco08_unit_groups_en.csv`, a modified copy of ESCO v1.1.0 data.
 
-In RDF, each mapping is both a plain SKOS triple (occupation skos:broadMatch ISCO group) and
-a `kg:Mapping` record of it in the SSSOM RDF style (owl:annotatedSource/Property/Target,
-pav:authoredBy, dct:created, sssom:mapping_justification, sssom:object_source_version,
-rdfs:comment), so that SKOS consumers get the links and curators get their provenance.
+Their triples are written by kg.rdf.occupations.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from rdflib import OWL, RDF, RDFS, SKOS, XSD, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS
+from rdflib import SKOS, URIRef
 
-from kg.curate.curated import (
+from kg.curate import cells
+from kg.curate.records import (
+    IscoMapping,
+    IscoUnitGroup,
     Labels,
+    Occupation,
     Origin,
+    PositionIsco,
+    PositionOccupation,
+    PositionTranslation,
     Register,
-    _ident,
-    _Reader,
-    _required,
-    _RowError,
 )
 from kg.errors import Problem
-from kg.uris import KG
+from kg.uris import ISCO_NS
 
-if TYPE_CHECKING:
-    from kg.rdf.graph import GraphBuilder
-
-SSSOM = Namespace("https://w3id.org/sssom/")
-SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
-PAV = Namespace("http://purl.org/pav/")
-
-#: ESCO's concept scheme of ISCO-08 and the namespace of its groups (C + code).
-ISCO_SCHEME = URIRef("http://data.europa.eu/esco/concept-scheme/isco")
-ISCO_NS = "http://data.europa.eu/esco/isco/C"
 #: The classification and the release it is taken from: ISCO-08 as ESCO v1.1.0 publishes it
 #: (the reference list in data/reference/isco08/, see its README.txt).
 ISCO_VERSION = "ISCO-08 (ESCO v1.1.0)"
@@ -71,80 +58,14 @@ OCCUPATION_ID_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 ISCO_CODE_RE = re.compile(r"[0-9]{4}")
 
 
-@dataclass(frozen=True)
-class Occupation:
-    id: str
-    labels: Labels
-    scope_note: str
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class IscoUnitGroup:
-    """A four-digit ISCO-08 unit group of the reference list."""
-
-    code: str
-    label: str
-    uri: str
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class IscoMapping:
-    """One row of the crosswalk: occupation, SKOS predicate, ISCO-08 unit group, provenance."""
-
-    occupation: str
-    predicate: str
-    isco_code: str
-    isco_label: str
-    qualification_level: str
-    justification: str
-    author: str
-    date: str
-    isco_version: str
-    comment: str
-    origin: Origin
-    #: SSSOM confidence, 0 to 1 (data/README.md says what the values mean).
-    confidence: float = 1.0
-
-
-@dataclass(frozen=True)
-class PositionOccupation:
-    position: str
-    label_kk: str
-    occupation: str
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class PositionIsco:
-    """The ISCO-08 unit group of one position whose occupation maps to several, chosen by a
-    fact of the register (`basis`), or no group and why the register does not decide it."""
-
-    position: str
-    label_kk: str
-    isco_code: str
-    basis: str
-    origin: Origin
-
-
-@dataclass(frozen=True)
-class PositionTranslation:
-    """Unofficial Russian and English titles of a position."""
-
-    position: str
-    labels: Labels
-    origin: Origin
-
-
 # ---------------------------------------------------------------------------- reading
 
 
 def load_occupations(reg: Register, data_dir: Path, problems: list[Problem]) -> None:
     """Read the occupation files into `reg` and check them against the register's rows."""
 
-    def reader(name: str, *columns: str) -> _Reader:
-        return _Reader(data_dir, name, columns, problems)
+    def reader(name: str, *columns: str) -> cells.Reader:
+        return cells.Reader(data_dir, name, columns, problems)
 
     reg.isco_unit_groups = {
         g.code: g
@@ -171,15 +92,22 @@ def load_occupations(reg: Register, data_dir: Path, problems: list[Problem]) -> 
         "position_occupations.csv", "position", "label_kk", "occupation"
     ).rows(
         lambda r, o: PositionOccupation(
-            _required(r, "position"), _required(r, "label_kk"), _required(r, "occupation"), o
+            cells.required(r, "position"),
+            cells.required(r, "label_kk"),
+            cells.required(r, "occupation"),
+            o,
         )
     )
     reg.position_translations = reader(
         "position_translations.csv", "position", "label_kk", "label_ru", "label_en"
     ).rows(
         lambda r, o: PositionTranslation(
-            _required(r, "position"),
-            Labels(_required(r, "label_kk"), _required(r, "label_ru"), _required(r, "label_en")),
+            cells.required(r, "position"),
+            Labels(
+                cells.required(r, "label_kk"),
+                cells.required(r, "label_ru"),
+                cells.required(r, "label_en"),
+            ),
             o,
         )
     )
@@ -187,10 +115,10 @@ def load_occupations(reg: Register, data_dir: Path, problems: list[Problem]) -> 
         "position_isco.csv", "position", "label_kk", "isco_code", "basis"
     ).rows(
         lambda r, o: PositionIsco(
-            _required(r, "position"),
-            _required(r, "label_kk"),
+            cells.required(r, "position"),
+            cells.required(r, "label_kk"),
             r["isco_code"].strip(),
-            _required(r, "basis"),
+            cells.required(r, "basis"),
             o,
         )
     )
@@ -198,53 +126,59 @@ def load_occupations(reg: Register, data_dir: Path, problems: list[Problem]) -> 
 
 
 def _unit_group(row: dict[str, str], origin: Origin) -> IscoUnitGroup:
-    code = _required(row, "code")
+    code = cells.required(row, "code")
     if not ISCO_CODE_RE.fullmatch(code):
-        raise _RowError(f"code {code!r} is not a four-digit ISCO-08 unit group code")
-    uri = _required(row, "conceptUri")
+        raise cells.RowError(f"code {code!r} is not a four-digit ISCO-08 unit group code")
+    uri = cells.required(row, "conceptUri")
     if uri != ISCO_NS + code:
-        raise _RowError(f"conceptUri {uri!r} is not {ISCO_NS + code!r}")
-    return IscoUnitGroup(code, _required(row, "preferredLabel"), uri, origin)
+        raise cells.RowError(f"conceptUri {uri!r} is not {ISCO_NS + code!r}")
+    return IscoUnitGroup(code, cells.required(row, "preferredLabel"), uri, origin)
 
 
 def _occupation(row: dict[str, str], origin: Origin) -> Occupation:
-    ident = _ident(row, "id")
+    ident = cells.ident(row, "id")
     if not OCCUPATION_ID_RE.fullmatch(ident):
-        raise _RowError(f"id {ident!r} is not kebab-case ASCII (lower-case words joined by '-')")
+        raise cells.RowError(
+            f"id {ident!r} is not kebab-case ASCII (lower-case words joined by '-')"
+        )
     labels = Labels(
-        _required(row, "label_kk"), _required(row, "label_ru"), _required(row, "label_en")
+        cells.required(row, "label_kk"),
+        cells.required(row, "label_ru"),
+        cells.required(row, "label_en"),
     )
     return Occupation(ident, labels, row["scope_note"].strip(), origin)
 
 
 def _mapping(row: dict[str, str], origin: Origin) -> IscoMapping:
-    predicate = _required(row, "predicate")
+    predicate = cells.required(row, "predicate")
     if predicate not in PREDICATES:
-        raise _RowError(f"predicate {predicate!r} is not one of {', '.join(PREDICATES)}")
-    code = _required(row, "isco_code")
+        raise cells.RowError(f"predicate {predicate!r} is not one of {', '.join(PREDICATES)}")
+    code = cells.required(row, "isco_code")
     if not ISCO_CODE_RE.fullmatch(code):
-        raise _RowError(f"isco_code {code!r} is not a four-digit ISCO-08 unit group code")
-    justification = _required(row, "mapping_justification")
+        raise cells.RowError(f"isco_code {code!r} is not a four-digit ISCO-08 unit group code")
+    justification = cells.required(row, "mapping_justification")
     if justification not in JUSTIFICATIONS:
-        raise _RowError(
+        raise cells.RowError(
             f"mapping_justification {justification!r} is not one of {', '.join(JUSTIFICATIONS)}"
         )
-    date = _required(row, "mapping_date")
+    date = cells.required(row, "mapping_date")
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        raise _RowError(f"mapping_date {date!r} is not a date (YYYY-MM-DD)")
-    confidence = _required(row, "confidence")
+        raise cells.RowError(f"mapping_date {date!r} is not a date (YYYY-MM-DD)")
+    confidence = cells.required(row, "confidence")
     if not re.fullmatch(r"0(\.[0-9]{1,2})?|1(\.0{1,2})?", confidence):
-        raise _RowError(f"confidence {confidence!r} is not a number from 0 to 1 (two decimals)")
+        raise cells.RowError(
+            f"confidence {confidence!r} is not a number from 0 to 1 (two decimals)"
+        )
     return IscoMapping(
-        occupation=_required(row, "occupation"),
+        occupation=cells.required(row, "occupation"),
         predicate=predicate,
         isco_code=code,
-        isco_label=_required(row, "isco_label"),
+        isco_label=cells.required(row, "isco_label"),
         qualification_level=row["qualification_level"].strip(),
         justification=justification,
-        author=_required(row, "author"),
+        author=cells.required(row, "author"),
         date=date,
-        isco_version=_required(row, "isco_version"),
+        isco_version=cells.required(row, "isco_version"),
         comment=row["comment"].strip(),
         origin=origin,
         confidence=float(confidence),
@@ -467,116 +401,6 @@ def isco_codes_of_position(reg: Register, notation: str) -> list[str]:
         for m in reg.isco_mappings
         if m.occupation == occupation and m.qualification_level in ("", level)
     ]
-
-
-# ---------------------------------------------------------------------------- graph
-
-
-def add_occupations(b: GraphBuilder) -> None:
-    """Occupation scheme, occupations, position links and translations, ISCO-08 targets and
-    the mapping records, added to the builder's graph."""
-    u, reg = b.u, b.reg
-    for prefix, ns in (("sssom", SSSOM), ("semapv", SEMAPV), ("pav", PAV)):
-        b.g.bind(prefix, ns)
-
-    scheme = u.occupation_scheme()
-    b.add(scheme, RDF.type, SKOS.ConceptScheme)
-    b.labels(scheme, Labels("Кәсіптер", "Занятия", "Occupations"))
-    b.add(
-        scheme,
-        SKOS.definition,
-        Literal(
-            "The jobs that the positions of the register name, one occupation per job whatever "
-            "the grade, category or sector of the position (every position has exactly one, "
-            "kg:occupation), mapped to ISCO-08 unit groups. The grouping, the labels and the "
-            "mappings are the publisher's work, not words of the law.",
-            lang="en",
-        ),
-    )
-    b.add(scheme, DCTERMS.source, b.consolidated)
-    b.add(scheme, RDFS.seeAlso, u.scheme())
-
-    for occ in reg.occupations:
-        c = u.occupation(occ.id)
-        b.concept(c, KG.Occupation, scheme, occ.id, KG.OccupationCode)
-        b.top(scheme, c)
-        b.labels(c, occ.labels)
-        if occ.scope_note:
-            b.add(c, SKOS.scopeNote, Literal(occ.scope_note, lang="en"))
-        b.add(c, DCTERMS.source, b.consolidated)
-        b.derived(c)
-
-    for po in reg.position_occupations:
-        b.add(u.position(po.position), KG.occupation, u.occupation(po.occupation))
-    for notation, (code, basis) in sorted(position_unit_groups(reg).items()):
-        p = u.position(notation)
-        if code:
-            b.add(p, KG.iscoUnitGroup, URIRef(ISCO_NS + code))
-        if basis:
-            b.add(p, KG.iscoUnitGroupNote, Literal(basis, lang="en"))
-    for t in reg.position_translations:
-        p = u.position(t.position)
-        for lang in ("ru", "en"):
-            b.add(p, SKOS.prefLabel, Literal(getattr(t.labels, lang), lang=lang))
-            b.add(p, KG.unofficialLabelLanguage, Literal(lang, datatype=XSD.language))
-
-    _add_crosswalk(b)
-
-
-def _add_crosswalk(b: GraphBuilder) -> None:
-    u, reg = b.u, b.reg
-    b.add(ISCO_SCHEME, RDF.type, SKOS.ConceptScheme)
-    b.add(ISCO_SCHEME, SKOS.prefLabel, Literal("ISCO-08", lang="en"))
-    b.add(
-        ISCO_SCHEME,
-        RDFS.comment,
-        Literal(
-            f"International Standard Classification of Occupations 2008, as published in "
-            f"{ISCO_VERSION}. Only the unit groups the crosswalk uses are described here, with "
-            f"their code and English label. {ESCO_ACKNOWLEDGEMENT}",
-            lang="en",
-        ),
-    )
-    mapping_set = u.mapping_set()
-    b.add(mapping_set, RDF.type, SSSOM.MappingSet)
-    b.add(mapping_set, DCTERMS.title, Literal("Occupations of Register 1042 to ISCO-08", lang="en"))
-    b.add(mapping_set, DCTERMS.description, Literal(mapping_set_description(), lang="en"))
-    b.add(mapping_set, DCTERMS.license, URIRef(CC0))
-    b.add(mapping_set, SSSOM.object_source, ISCO_SCHEME)
-    b.add(mapping_set, SSSOM.object_source_version, Literal(ISCO_VERSION))
-    b.add(mapping_set, SSSOM.subject_source, u.occupation_scheme())
-    b.add(mapping_set, OWL.versionInfo, Literal(mapping_set_version(reg)))
-
-    used: set[str] = set()
-    for m in reg.isco_mappings:
-        occ, target = u.occupation(m.occupation), URIRef(ISCO_NS + m.isco_code)
-        predicate = PREDICATES[m.predicate]
-        used.add(m.isco_code)
-        b.add(occ, predicate, target)
-        rec = u.mapping(m.occupation, m.isco_code)
-        b.add(mapping_set, SSSOM.mappings, rec)
-        b.add(rec, RDF.type, KG.Mapping)
-        b.add(rec, RDF.type, OWL.Axiom)
-        b.add(rec, OWL.annotatedSource, occ)
-        b.add(rec, OWL.annotatedProperty, predicate)
-        b.add(rec, OWL.annotatedTarget, target)
-        b.add(rec, SSSOM.mapping_justification, SEMAPV[m.justification.split(":", 1)[1]])
-        b.add(rec, PAV.authoredBy, u.agent(m.author))
-        b.add(rec, DCTERMS.created, Literal(m.date, datatype=XSD.date))
-        b.add(rec, SSSOM.object_source, ISCO_SCHEME)
-        b.add(rec, SSSOM.object_source_version, Literal(m.isco_version))
-        b.add(rec, SSSOM.confidence, Literal(format(m.confidence, "g"), datatype=XSD.double))
-        if m.qualification_level:
-            b.add(rec, KG.appliesToQualificationLevel, u.qualification_level(m.qualification_level))
-        if m.comment:
-            b.add(rec, RDFS.comment, Literal(m.comment, lang="en"))
-    for code in sorted(used):
-        group = reg.isco_unit_groups[code]
-        s = URIRef(group.uri)
-        b.add(s, SKOS.inScheme, ISCO_SCHEME)
-        b.add(s, SKOS.notation, Literal(code))
-        b.add(s, SKOS.prefLabel, Literal(group.label, lang="en"))
-    b.g.bind("isco", Namespace(ISCO_NS))
 
 
 def mapping_set_version(reg: Register) -> str:

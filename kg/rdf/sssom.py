@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from kg.curate.occupations import ESCO_ACKNOWLEDGEMENT, ISCO_NS, ISCO_SCHEME, PAV, SEMAPV, SSSOM
-from kg.uris import KG, Uris
+from kg.curate.occupations import ESCO_ACKNOWLEDGEMENT
+from kg.uris import ISCO_NS, ISCO_SCHEME, KG, PAV, SEMAPV, SSSOM, Uris
 
 SSSOM_TSV = "mappings.sssom.tsv"
 MEDIA_TYPE = "text/tab-separated-values"

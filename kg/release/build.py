@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.curate.curated import Register, load_register
+from kg.curate.records import Register
+from kg.curate.register import load_register
 from kg.curate.source import load_source, uncovered_words
 from kg.errors import KgError
 from kg.rdf.graph import build_graph

@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import OWL, RDF, SKOS, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from kg.curate.notation import natural_key
 from kg.errors import KgError
-from kg.uris import KG
+from kg.uris import CS, KG
 
-CS = Namespace("http://purl.org/vocab/changeset/schema#")
 MAPPING_PROPERTIES = (
     SKOS.exactMatch,
     SKOS.closeMatch,
