@@ -143,6 +143,10 @@ class Uris:
     def download(self, name: str) -> URIRef:
         return self._u(f"downloads/{name}")
 
+    def release_graph(self, version: str) -> URIRef:
+        """The named graph one release is published as in a SPARQL store (`kg publish`)."""
+        return self._u(f"graph/release-{version}")
+
     def subject(self, ref: str) -> URIRef:
         """The URI of a curated-data reference such as 'tier:A1' or 'position:A1-1.01'."""
         kind, _, key = ref.partition(":")

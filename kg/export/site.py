@@ -41,15 +41,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-import pyoxigraph as ox
-
 from kg.errors import KgError
 from kg.export import hosting
 from kg.lookup.search import (
-    _CODE_LOOKALIKE,
-    _DASHES,
-    _KAZAKH_FOLD,
-    _LATIN_IN_CYRILLIC,
+    CODE_LOOKALIKE,
+    DASHES,
+    KAZAKH_FOLD,
+    LATIN_IN_CYRILLIC,
     TYPE_ORDER,
     Hit,
     SearchIndex,
@@ -62,7 +60,7 @@ from kg.release.folder import verify_release
 from kg.settings import DEFAULT_TEMPLATES as TEMPLATES_DIR
 from kg.settings import STATIC_DIR
 from kg.web import i18n
-from kg.web.documents import LOCALIZED_SERVICES, Site
+from kg.web.documents import LOCALIZED_SERVICES, Site, resource_paths
 from kg.web.pages import json_for_script
 from kg.web.routes import ROUTES, Mode, Route, match
 
@@ -247,26 +245,6 @@ class _Writer:
         self.size += target.stat().st_size
 
 
-def resource_paths(site: Site) -> list[tuple[Route, dict[str, str]]]:
-    """Every resource the release describes, as (route, parameters), in path order."""
-    iris: set[str] = set()
-    path = site.release_dir / "register.nt"
-    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
-        if isinstance(quad.subject, ox.NamedNode):
-            iris.add(quad.subject.value.split("#", 1)[0])
-    for triples in site.pages.publication.values():
-        for t in triples:
-            if isinstance(t.subject, ox.NamedNode):
-                iris.add(t.subject.value.split("#", 1)[0])
-    found: dict[str, tuple[Route, dict[str, str]]] = {}
-    for iri in iris:
-        href = site.pages.href(iri)
-        m = match(href) if href.startswith("/") else None
-        if m is not None and m.route.mode is Mode.RESOURCE and m.ext is None:
-            found[href] = (m.route, m.params)
-    return [found[k] for k in sorted(found)]
-
-
 async def _documents(site: Site, writer: _Writer) -> int:
     """Every page and resource document; returns the number of resources."""
     for route in ROUTES:
@@ -360,10 +338,10 @@ def search_index(index: SearchIndex) -> tuple[list[Any], dict[str, Any]]:
         return {chr(k): v for k, v in sorted(t.items())}
 
     data = {
-        "kazakh": table(_KAZAKH_FOLD),
-        "latin": table(_LATIN_IN_CYRILLIC),
-        "lookalike": table(_CODE_LOOKALIKE),
-        "dashes": table(_DASHES),
+        "kazakh": table(KAZAKH_FOLD),
+        "latin": table(LATIN_IN_CYRILLIC),
+        "lookalike": table(CODE_LOOKALIKE),
+        "dashes": table(DASHES),
         "entries": entries,
     }
     return groups, data

@@ -160,19 +160,19 @@ LITERAL_PROPERTIES = {_KG + "step": "step"}
 
 # ---------------------------------------------------------------------------- normalisation
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad"), "-")
+DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad"), "-")
 #: Kazakh letters as typed on a Russian keyboard.
-_KAZAKH_FOLD = str.maketrans(
+KAZAKH_FOLD = str.maketrans(
     {"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и"}
     | {"ё": "е"}
 )
 #: Latin letters that look like Cyrillic ones, read as Cyrillic inside a Cyrillic word.
-_LATIN_IN_CYRILLIC = str.maketrans(
+LATIN_IN_CYRILLIC = str.maketrans(
     {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "и", "k": "к"}
     | {"m": "м", "t": "т", "h": "х", "b": "в"}
 )
 #: Letters that look like the Latin letters of codes (З is the digit 3).
-_CODE_LOOKALIKE = str.maketrans(
+CODE_LOOKALIKE = str.maketrans(
     {"а": "A", "в": "B", "с": "C", "д": "D", "е": "E", "н": "H", "о": "O", "з": "3"}
     | {"a": "A", "b": "B", "c": "C", "d": "D", "e": "E", "h": "H", "o": "O"}
 )
@@ -252,14 +252,14 @@ SEARCH_CACHE_BYTES = 4 * 1024 * 1024
 
 def fold(text: str) -> str:
     """Step 1 and the letter folding of step 3, without splitting: the key of exact matches."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_DASHES)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(DASHES)
     return " ".join(fold_word(w) for w in _WORD_RE.findall(text))
 
 
 def fold_word(word: str) -> str:
     """One casefolded word as a Russian keyboard and a plain Latin keyboard would type it."""
     if _CYRILLIC_RE.search(word):
-        return word.translate(_LATIN_IN_CYRILLIC).translate(_KAZAKH_FOLD)
+        return word.translate(LATIN_IN_CYRILLIC).translate(KAZAKH_FOLD)
     if word.isascii():
         return word
     stripped = "".join(
@@ -341,8 +341,8 @@ _PAREN_RE = re.compile(r"\([^()]*\)")
 
 def as_code(chunk: str, alone: bool = False) -> str | None:
     """The register code a chunk of a query reads as (step 2), or None."""
-    mapped = unicodedata.normalize("NFKC", chunk).casefold().translate(_DASHES)
-    mapped = mapped.translate(_CODE_LOOKALIKE).upper().rstrip(".")
+    mapped = unicodedata.normalize("NFKC", chunk).casefold().translate(DASHES)
+    mapped = mapped.translate(CODE_LOOKALIKE).upper().rstrip(".")
     if len(mapped) == 1:
         return mapped if alone and mapped in "ABCD" else None
     m = _CODE_RE.fullmatch(mapped)
@@ -400,7 +400,7 @@ def parse_query(text: str) -> Query:
             codes.append(code)
         else:
             rest.append(chunk)
-    raw = _WORD_RE.findall(" ".join(rest).casefold().translate(_DASHES))
+    raw = _WORD_RE.findall(" ".join(rest).casefold().translate(DASHES))
     words = tuple(fold_word(w) for w in raw)
     alternatives: dict[str, tuple[str, ...]] = {}
     for original, word in zip(raw, words, strict=True):

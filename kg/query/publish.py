@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.query.remote import redact, split_credentials
-from kg.release.folder import verify_release
+from kg.release.folder import release_version, verify_release
 from kg.uris import Uris
 
 NT = "application/n-triples"
@@ -28,16 +28,8 @@ class Published:
     status: int
 
 
-def release_version(release: Path) -> str:
-    """The release's version: its build fingerprint, short (the same inputs give the same id)."""
-    stamp = release / "build-inputs.sha256"
-    if not stamp.is_file():
-        raise KgError(f"{release}: no build-inputs.sha256; build the release with `kg build`")
-    return stamp.read_text(encoding="ascii").strip()[:16]
-
-
 def release_graph_iri(uris: Uris, release: Path) -> str:
-    return f"{uris.base}graph/release-{release_version(release)}"
+    return str(uris.release_graph(release_version(release)))
 
 
 def publish(release: Path, store_url: str, uris: Uris, timeout: float = 120.0) -> Published:

@@ -54,11 +54,11 @@ import pyoxigraph as ox
 from kg.cache import ByteCache
 from kg.errors import KgError
 from kg.query.store import (
-    _RDF_FORMAT,
-    _RESULTS_FORMAT,
-    _SERVICE_LETTERS,
     DEFAULT_FORMATS,
     N_TRIPLES,
+    RDF_FORMAT,
+    RESULTS_FORMAT,
+    SERVICE_LETTERS,
     SPARQL_JSON,
     TSV,
     TURTLE,
@@ -71,10 +71,10 @@ from kg.query.store import (
     ServiceStats,
     StoreSpec,
     Term,
-    _checked,
-    _deterministic,
-    _unescape_codepoints,
     check_query_size,
+    checked_formats,
+    is_deterministic,
+    unescape_codepoints,
 )
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def refuse_ambiguous_line_breaks(query: str) -> None:
 
 def has_dataset_clause(query: str) -> bool:
     """Whether the query has FROM / FROM NAMED (the keyword appears nowhere else in SPARQL)."""
-    text = _unescape_codepoints(query)
+    text = unescape_codepoints(query)
     if "from" not in text.lower():
         return False
     return any(
@@ -407,7 +407,7 @@ class RemoteQueryService:
     @classmethod
     def from_release(cls, release_dir: Path, settings: Any) -> RemoteQueryService:
         """The service for `release_dir` in the store at settings.sparql_endpoint."""
-        from kg.query.publish import release_graph_iri
+        from kg.release.folder import release_version
         from kg.uris import Uris
 
         if settings.named_graphs:
@@ -416,7 +416,8 @@ class RemoteQueryService:
         return cls(
             spec,
             settings.sparql_endpoint,
-            settings.sparql_graph or release_graph_iri(Uris(settings.base_iri), release_dir),
+            settings.sparql_graph
+            or str(Uris(settings.base_iri).release_graph(release_version(release_dir))),
             expected_triples=release_triples(Path(spec.register)),
             concurrency=settings.workers,
             time_limit=settings.time_limit,
@@ -514,11 +515,11 @@ class RemoteQueryService:
             dataset.check()
         else:
             dataset = None
-        formats = _checked(formats)
+        formats = checked_formats(formats)
         # What is checked is exactly what the store parses: the text with its \\u escapes
         # applied (the store may apply them before lexing, pyoxigraph does not).
-        plain = _unescape_codepoints(text)
-        if _unescape_codepoints(plain) != plain:
+        plain = unescape_codepoints(text)
+        if unescape_codepoints(plain) != plain:
             raise QueryError(400, "\\u escapes that spell further \\u escapes are not accepted")
         refuse_ambiguous_line_breaks(plain)
         if _VENDOR_FUNCTIONS.search(plain):
@@ -542,14 +543,14 @@ class RemoteQueryService:
             raise QueryError(406, f"no acceptable format for a {form.value} result")
         bound = tuple(sorted((n, str(t)) for n, t in (bindings or {}).items()))
         key = (text, dataset, bound, media)
-        cacheable = self._cache is not None and _deterministic(plain)
+        cacheable = self._cache is not None and is_deterministic(plain)
         if cacheable:
             hit = self._cache.get(key)  # type: ignore[union-attr]
             if hit is not None:
                 self.stats.cache_hits += 1
                 return hit
         sent = bind_values(without_graph_patterns(plain), bindings or {})
-        if sent != plain and _SERVICE_LETTERS.search(sent):
+        if sent != plain and SERVICE_LETTERS.search(sent):
             # the rewrite is this module's own lexing: the engine checks its result too
             await self.preflight.execute(sent, formats=_PREFLIGHT_FORMATS, priority=priority)
         body, content_type = await self._ask_store(sent, form, priority=priority)
@@ -702,20 +703,20 @@ def _reserialise(
             if len(triples) > cap:
                 raise QueryError(422, _row_cap(cap, "triples"))
             chosen = dict(prefixes) if media == TURTLE else None
-            return ox.serialize(triples, format=_RDF_FORMAT[media], prefixes=chosen), len(triples)
+            return ox.serialize(triples, format=RDF_FORMAT[media], prefixes=chosen), len(triples)
         fmt = _results_format(content_type)
         results = ox.parse_query_results(body, fmt)
         if form is QueryForm.BOOLEAN:
             if not isinstance(results, ox.QueryBoolean):
                 raise QueryError(503, "the SPARQL store answered an ASK query with solutions")
-            return results.serialize(format=_RESULTS_FORMAT[media]), 1
+            return results.serialize(format=RESULTS_FORMAT[media]), 1
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError(503, "the SPARQL store answered a SELECT query with a boolean")
         rows = sum(1 for _ in itertools.islice(results, cap + 1))
         if rows > cap:
             raise QueryError(422, _row_cap(cap, "rows"))
         again = ox.parse_query_results(body, fmt)
-        return again.serialize(format=_RESULTS_FORMAT[media]), rows  # type: ignore[union-attr]
+        return again.serialize(format=RESULTS_FORMAT[media]), rows  # type: ignore[union-attr]
     except (SyntaxError, ValueError) as e:
         log.warning("unreadable answer from the SPARQL store: %s", e)
         raise QueryError(503, "the SPARQL store gave an answer that could not be read") from None

@@ -113,7 +113,7 @@ DEFAULT_FORMATS = Formats()
 
 
 @functools.lru_cache(maxsize=256)
-def _checked(formats: Formats) -> Formats:
+def checked_formats(formats: Formats) -> Formats:
     for form in QueryForm:
         media = formats.for_form(form)
         if media is not None and media not in RESULT_FORMATS[form]:
@@ -121,13 +121,13 @@ def _checked(formats: Formats) -> Formats:
     return formats
 
 
-_RESULTS_FORMAT = {
+RESULTS_FORMAT = {
     SPARQL_JSON: ox.QueryResultsFormat.JSON,
     SPARQL_XML: ox.QueryResultsFormat.XML,
     CSV: ox.QueryResultsFormat.CSV,
     TSV: ox.QueryResultsFormat.TSV,
 }
-_RDF_FORMAT = {
+RDF_FORMAT = {
     TURTLE: ox.RdfFormat.TURTLE,
     N_TRIPLES: ox.RdfFormat.N_TRIPLES,
     JSON_LD: ox.RdfFormat.JSON_LD,
@@ -294,7 +294,7 @@ class _CountingWriter:
         pass
 
 
-def _unescape_codepoints(text: str) -> str:
+def unescape_codepoints(text: str) -> str:
     r"""Apply SPARQL's \uXXXX / \UXXXXXXXX escapes, as some parsers do before tokenising."""
 
     def repl(m: re.Match[str]) -> str:
@@ -307,7 +307,7 @@ def _unescape_codepoints(text: str) -> str:
 
 
 #: The keyword's letters in any ASCII case (the engine compares keywords ASCII-case-blind).
-_SERVICE_LETTERS = re.compile("service", re.IGNORECASE | re.ASCII)
+SERVICE_LETTERS = re.compile("service", re.IGNORECASE | re.ASCII)
 #: SERVICE (and SILENT after it) as the GRAPH keyword would stand in for it: same shape.
 _SERVICE_AS_GRAPH = re.compile(r"service(?:\s*silent)?", re.IGNORECASE | re.ASCII)
 
@@ -318,14 +318,14 @@ def _neutralised(query: str) -> str:
     Same length, and an ASCII letter for an ASCII letter, so the text is lexed as before: a
     name, IRI, string, language tag or comment stays one.
     """
-    return _SERVICE_LETTERS.sub(
+    return SERVICE_LETTERS.sub(
         lambda m: m.group()[:6] + ("q" if m.group()[6] == "e" else "Q"), query
     )
 
 
 def _parses(query: str, base_iri: str | None) -> SyntaxError | None:
     """pyoxigraph's syntax error for `query`, or None; only for texts without SERVICE."""
-    if _SERVICE_LETTERS.search(query) is not None:
+    if SERVICE_LETTERS.search(query) is not None:
         raise ValueError("only a text that cannot federate may be parsed this way")
     try:
         ox.Store().query(query, base_iri=base_iri)
@@ -347,9 +347,9 @@ def refuse_federated(query: str, base_iri: str | None = None) -> None:
     if it does not, the query is never run. The parse is against an empty store (it may
     evaluate; the text can no longer federate), so nothing reaches the network.
     """
-    occurrences = [m.start() for m in _SERVICE_LETTERS.finditer(query)]
+    occurrences = [m.start() for m in SERVICE_LETTERS.finditer(query)]
     if ("\\u" in query or "\\U" in query) and len(
-        _SERVICE_LETTERS.findall(_unescape_codepoints(query))
+        SERVICE_LETTERS.findall(unescape_codepoints(query))
     ) > len(occurrences):
         raise QueryError(403, _NO_SERVICE + " (nor the word spelled with \\u escapes)")
     if not occurrences:
@@ -361,7 +361,7 @@ def refuse_federated(query: str, base_iri: str | None = None) -> None:
     # federating parses; one that still fails is malformed (or federates in a shape GRAPH
     # lacks), and the engine's message says where.
     as_graph = _SERVICE_AS_GRAPH.sub(lambda m: "GRAPH".ljust(len(m.group())), query)
-    if _SERVICE_LETTERS.search(as_graph) is None and _parses(as_graph, base_iri) is None:
+    if SERVICE_LETTERS.search(as_graph) is None and _parses(as_graph, base_iri) is None:
         raise QueryError(403, _NO_SERVICE)
     raised = _syntax_error(query, error)
     if raised.status == 400:
@@ -451,7 +451,7 @@ class _Evaluator:
 
     def _boolean(self, results: ox.QueryBoolean, job: _Job) -> tuple[Any, ...]:
         media = self._media(QueryForm.BOOLEAN, job)
-        body = results.serialize(format=_RESULTS_FORMAT[media])
+        body = results.serialize(format=RESULTS_FORMAT[media])
         return ("ok", QueryForm.BOOLEAN.value, media, 1, body)
 
     def _solutions(self, results: ox.QuerySolutions, job: _Job) -> tuple[Any, ...]:
@@ -469,7 +469,7 @@ class _Evaluator:
         if media == TSV:
             return ("ok", QueryForm.SOLUTIONS.value, media, rows, tsv)
         parsed = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-        body = parsed.serialize(format=_RESULTS_FORMAT[media])
+        body = parsed.serialize(format=RESULTS_FORMAT[media])
         return ("ok", QueryForm.SOLUTIONS.value, media, rows, body)
 
     def _graph(self, results: ox.QueryTriples, job: _Job) -> tuple[Any, ...]:
@@ -478,7 +478,7 @@ class _Evaluator:
         if len(triples) > self.cap:
             raise QueryError(422, row_cap_message(self.cap, "triples"))
         prefixes = self.prefixes if media == TURTLE else None
-        body = ox.serialize(triples, format=_RDF_FORMAT[media], prefixes=prefixes)
+        body = ox.serialize(triples, format=RDF_FORMAT[media], prefixes=prefixes)
         return ("ok", QueryForm.GRAPH.value, media, len(triples), body)
 
 
@@ -922,7 +922,7 @@ class _Pool:
         )
 
 
-def _deterministic(text: str) -> bool:
+def is_deterministic(text: str) -> bool:
     """False when the query may call RAND, NOW, UUID, STRUUID or BNODE (conservatively)."""
     lowered = text.lower()
     if not any(hint in lowered for hint in _NONDETERMINISTIC_HINTS):
@@ -1049,12 +1049,12 @@ class QueryService:
             dataset.check()
         else:
             dataset = None
-        formats = _checked(formats)
+        formats = checked_formats(formats)
         bound = tuple(sorted(bindings.items())) if bindings else ()
         base = (text, dataset, tuple((n, str(t)) for n, t in bound)) if bound else (text, dataset)
         known = self._known.get(base)
         if known is None:
-            known = [None, self._cache is not None and _deterministic(text)]
+            known = [None, self._cache is not None and is_deterministic(text)]
         form, cacheable = known
         if form is not None:
             media = formats.for_form(form)

@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from rdflib import Graph, URIRef
 
-from kg.rdf.tables import _label, isco_groups, position_rows
+from kg.rdf.tables import isco_groups, label_of, position_rows
 from kg.uris import KG
 
 XLSX = "positions.xlsx"
@@ -55,7 +55,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 
 def _names(g: Graph, subjects: list[URIRef]) -> str:
     """Kazakh names (the law's words) of linked concepts, '; '-separated, in a fixed order."""
-    return "; ".join(sorted(_label(g, s, "kk") for s in subjects))
+    return "; ".join(sorted(label_of(g, s, "kk") for s in subjects))
 
 
 def position_table(g: Graph) -> list[list[str]]:
@@ -71,15 +71,15 @@ def position_table(g: Graph) -> list[list[str]]:
                 row["position_label_kk"],
                 row["position_label_ru"],
                 row["position_label_en"],
-                f"{row['block']} · {_label(g, block, 'kk')}" if block is not None else "",
+                f"{row['block']} · {label_of(g, block, 'kk')}" if block is not None else "",
                 row["tier"],
                 row["step"],
                 row["grade"],
-                _label(g, g.value(pos, KG.sector), "kk"),
-                _label(g, g.value(pos, KG.qualificationLevel), "kk"),
-                _label(g, g.value(pos, KG.category), "kk"),
+                label_of(g, g.value(pos, KG.sector), "kk"),
+                label_of(g, g.value(pos, KG.qualificationLevel), "kk"),
+                label_of(g, g.value(pos, KG.category), "kk"),
                 _names(g, list(g.objects(pos, KG.institutionType))),
-                _label(g, g.value(pos, KG.significanceLevel), "kk"),
+                label_of(g, g.value(pos, KG.significanceLevel), "kk"),
                 " ".join(code for code, _ in groups),
                 "; ".join(label for _, label in groups),
                 row["position_uri"],

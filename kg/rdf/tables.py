@@ -101,7 +101,7 @@ def _last(uri: URIRef | None) -> str:
     return "" if uri is None else str(uri).rstrip("/").rsplit("/", 1)[-1]
 
 
-def _label(g: Graph, s: URIRef | None, lang: str) -> str:
+def label_of(g: Graph, s: URIRef | None, lang: str) -> str:
     if s is None:
         return ""
     return next((str(x) for x in g.objects(s, SKOS.prefLabel) if x.language == lang), "")
@@ -113,7 +113,9 @@ def isco_groups(g: Graph, pos: URIRef) -> list[tuple[str, str]]:
     (a mapping limited to a level says so)."""
     own = g.value(pos, KG.iscoUnitGroup)
     if own is not None:  # the register's facts pick one group (data/position_isco.csv)
-        return [(str(g.value(own, SKOS.notation) or _last(own).lstrip("C")), _label(g, own, "en"))]
+        return [
+            (str(g.value(own, SKOS.notation) or _last(own).lstrip("C")), label_of(g, own, "en"))
+        ]
     occupation = g.value(pos, KG.occupation)
     if occupation is None:
         return []
@@ -132,7 +134,7 @@ def isco_groups(g: Graph, pos: URIRef) -> list[tuple[str, str]]:
             if limits and level not in limits:
                 continue
             code = str(g.value(target, SKOS.notation) or _last(target).lstrip("C"))
-            out.setdefault(code, _label(g, target, "en"))
+            out.setdefault(code, label_of(g, target, "en"))
     return sorted(out.items())
 
 
@@ -182,8 +184,8 @@ def position_rows(g: Graph) -> list[dict[str, str]]:
                 "editorial_decisions": " ".join(
                     sorted(_last(d) for d in g.objects(pos, KG.editorialDecision))
                 ),
-                "position_label_ru": _label(g, pos, "ru"),
-                "position_label_en": _label(g, pos, "en"),
+                "position_label_ru": label_of(g, pos, "ru"),
+                "position_label_en": label_of(g, pos, "en"),
                 "isco_codes": " ".join(code for code, _ in isco_groups(g, pos)),
                 "deprecated": "true" if (pos, OWL.deprecated, Literal(True)) in g else "false",
                 "replaced_by": " ".join(

@@ -42,6 +42,7 @@ from kg.release.changes import (
     read_log,
 )
 from kg.release.folder import (
+    INPUTS_STAMP,
     Artifact,
     rdf_artifacts,
     table_artifacts,
@@ -52,7 +53,6 @@ from kg.settings import DATA_DIR, PROJECT_ROOT
 from kg.uris import Uris
 
 SHACL_REPORT = "shacl-report.ttl"
-INPUTS_STAMP = "build-inputs.sha256"
 #: Everything a release is made from; a change to any of these makes a release stale.
 INPUT_DIRS = ("data", "ontology", "shapes", "kg")
 #: Earlier releases committed with the data (data/releases/<version>/), seeded into the archive.

@@ -26,6 +26,8 @@ from kg.uris import Uris
 
 BUILDS_DIR_NAME = ".dist-builds"
 SUMS_NAME = "SHA256SUMS"
+#: The fingerprint of a release's build inputs (kg.release.build writes it).
+INPUTS_STAMP = "build-inputs.sha256"
 
 
 @dataclass(frozen=True)
@@ -193,3 +195,11 @@ def verify_release(folder: Path, required: Iterable[str] = ()) -> list[str]:
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             problems.append(f"{name} does not match its checksum")
     return problems
+
+
+def release_version(release: Path) -> str:
+    """The release's version: its build fingerprint, short (the same inputs give the same id)."""
+    stamp = release / INPUTS_STAMP
+    if not stamp.is_file():
+        raise KgError(f"{release}: no build-inputs.sha256; build the release with `kg build`")
+    return stamp.read_text(encoding="ascii").strip()[:16]

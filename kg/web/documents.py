@@ -515,3 +515,23 @@ def _load_static(folder: Path) -> dict[str, Document]:
                 media = types.get(path.suffix, "application/octet-stream")
                 out[path.relative_to(folder).as_posix()] = Document(body, media, etag_of(body))
     return out
+
+
+def resource_paths(site: Site) -> list[tuple[Route, dict[str, str]]]:
+    """Every resource the release describes, as (route, parameters), in path order."""
+    iris: set[str] = set()
+    path = site.release_dir / "register.nt"
+    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        if isinstance(quad.subject, ox.NamedNode):
+            iris.add(quad.subject.value.split("#", 1)[0])
+    for triples in site.pages.publication.values():
+        for t in triples:
+            if isinstance(t.subject, ox.NamedNode):
+                iris.add(t.subject.value.split("#", 1)[0])
+    found: dict[str, tuple[Route, dict[str, str]]] = {}
+    for iri in iris:
+        href = site.pages.href(iri)
+        m = match(href) if href.startswith("/") else None
+        if m is not None and m.route.mode is Mode.RESOURCE and m.ext is None:
+            found[href] = (m.route, m.params)
+    return [found[k] for k in sorted(found)]

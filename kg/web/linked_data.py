@@ -27,7 +27,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg.release.catalog import ReleaseFile
 from kg.web import i18n
-from kg.web.documents import LOCALIZED_SERVICES, MAX_AGE, Document, Site, content_type, localize
+from kg.web.documents import (
+    LOCALIZED_SERVICES,
+    MAX_AGE,
+    Document,
+    Site,
+    content_type,
+    localize,
+    resource_paths,
+)
 from kg.web.negotiation import choose
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
 
@@ -325,8 +333,6 @@ async def _sitemap(request: Request) -> Response:
     (sitemaps protocol with xhtml:link hreflang alternates), on the host asked."""
     site = _site(request)
     if getattr(site, "sitemap_paths", None) is None:
-        from kg.export.site import resource_paths
-
         pages = [r.path() for r in ROUTES if r.mode is Mode.PAGE]
         resources = [route.document_path("html", **p) for route, p in resource_paths(site)]
         site.sitemap_paths = pages + resources

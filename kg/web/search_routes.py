@@ -62,7 +62,7 @@ from kg.web.bounds import (
     off_loop,
     settings_of,
 )
-from kg.web.sparql import _parse_pairs as parse_form
+from kg.web.sparql import parse_pairs as parse_form
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 PREFLIGHT_HEADERS = {

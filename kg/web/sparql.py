@@ -201,7 +201,7 @@ def _unquote_plus(text: str) -> str:
     return unquote_plus(text, encoding="utf-8", errors="strict")
 
 
-def _parse_pairs(text: str) -> list[tuple[str, str]]:
+def parse_pairs(text: str) -> list[tuple[str, str]]:
     """Like parse_qsl(keep_blank_values=True), but strict about UTF-8 and faster."""
     pairs = []
     try:
@@ -220,7 +220,7 @@ def _query_string_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         raise QueryError(400, "the query string must be percent-encoded ASCII") from None
-    return tuple(_parse_pairs(text))
+    return tuple(parse_pairs(text))
 
 
 #: Parsed query strings of recent GETs (the same GET is usually repeated), by bytes.
@@ -364,7 +364,7 @@ async def sparql_post(request: Request) -> Response:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
                 raise QueryError(400, "the form body is not UTF-8") from None
-            proto = _Protocol([*url, *_parse_pairs(text)])
+            proto = _Protocol([*url, *parse_pairs(text)])
         elif media == QUERY_TYPE:
             body = await _read_body(request, service.query_size_cap)
             try:
