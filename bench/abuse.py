@@ -30,7 +30,7 @@ Phases (``--phases``, default all, in this order):
 A phase is a function of one argument, a :class:`Run`, registered in :data:`PHASES`; it
 only sends requests (``run.send``, or raw sockets) and the harness measures around it.
 
-    python -m kg.web.server dist --port 8000 &
+    kg serve --release dist --port 8000 &
     .venv/bin/python bench/abuse.py --url http://127.0.0.1:8000 [--pid PID] [--phases accept]
 
 The server's process is found from ``/healthz`` (its ``pid`` and that process's parents
@@ -164,7 +164,7 @@ def server_root(url: str) -> int:
     while True:
         parent = _parent(pid)
         command = _cmdline(parent)
-        if parent <= 1 or not ("kg.web.server" in command or "kg serve" in command):
+        if parent <= 1 or not ("kg.cli serve" in command or "kg serve" in command):
             return pid
         pid = parent
 

@@ -1,7 +1,7 @@
 """Benchmark: latency of the grade finder, search and reconciliation against a running server.
 
 Not a test: it prints figures and asserts nothing about time. Point it at a server started
-with `kg serve` (or `python -m kg.web.server dist`); each request is sent `--runs` times over
+with `kg serve` (or `kg serve --release dist`); each request is sent `--runs` times over
 one keep-alive connection, after one warm-up round, and the median, 90th percentile and
 maximum are printed per kind of request.
 

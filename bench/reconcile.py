@@ -11,7 +11,7 @@ Russian keyboard, upper case, inflected, with a tier constraint, as a code. Two 
 
 Printed per mix: batches, p50 and p99 latency of one batch (ms), queries/s.
 
-    kg serve &                     # or python -m kg.web.server dist --port 8000
+    kg serve &                     # or kg serve --release dist --port 8000
     .venv/bin/python bench/reconcile.py [--url http://127.0.0.1:8000] [--batches 30]
 """
 

@@ -253,7 +253,8 @@ def run(args: argparse.Namespace) -> None:
             capture_output=True,
         )
         kg_port, oxi_port = free_port(), free_port()
-        kg_cmd = [sys.executable, "-m", "kg.web.server", str(release), "--port", str(kg_port)]
+        kg_cmd = [sys.executable, "-m", "kg.cli", "serve", "--release", str(release)]
+        kg_cmd += ["--port", str(kg_port)]
         kg_cmd += ["--sparql-rate", "0"]  # one loopback client: no per-client rate limit
         if args.kg_workers:
             kg_cmd += ["--workers", str(args.kg_workers)]

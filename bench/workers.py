@@ -2,7 +2,7 @@
 
     python bench/workers.py [--release dist] [--seconds 20] [--clients 32]
 
-Starts `python -m kg.web.server RELEASE --http-workers N` on a free loopback port for each N
+Starts `kg serve --release RELEASE --http-workers N` on a free loopback port for each N
 (each HTTP worker with its own query workers, `--workers` per HTTP worker as given), runs the
 mix, stops the server, and prints both results and the ratio. No assertions: figures only.
 On a 2-core machine the load generator shares the cores with the server, so the ratio is a
@@ -39,7 +39,9 @@ def start(release: Path, http_workers: int, workers: int) -> tuple[subprocess.Po
         [
             sys.executable,
             "-m",
-            "kg.web.server",
+            "kg.cli",
+            "serve",
+            "--release",
             str(release),
             "--port",
             str(port),

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from kg.errors import KgError
-from kg.settings import add_limit_options
+from kg.settings import add_settings_options
 from kg.uris import Uris, base_from_env
 
 
@@ -40,20 +40,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from kg.release.build import DATA_DIR, build, release_is_current
-    from kg.settings import limit_settings
+    from kg.settings import settings_from_args
     from kg.web.server import serve
 
-    out = Path(args.out)
-    uris = _uris(args)
-    if not release_is_current(out, DATA_DIR, uris):
-        print(f"building the release into {out} ...", flush=True)
-        build(out, DATA_DIR, uris)
-    print(f"serving {out.resolve()} on http://{args.host}:{args.port}/", flush=True)
-    options = {"base_iri": uris.base, "sparql_endpoint": args.sparql_endpoint}
-    options |= {k: v for k in ("http_workers", "workers", "time_limit") if (v := getattr(args, k))}
-    options |= limit_settings(args)
-    serve(out.resolve(), host=args.host, port=args.port, **options)
+    try:
+        settings = settings_from_args(args, base_iri=_uris(args).base)
+    except ValueError as e:
+        raise KgError(str(e)) from None
+    if args.release is not None:
+        release = Path(args.release)
+    else:
+        from kg.release.build import DATA_DIR, build, release_is_current
+
+        release = Path(args.out)
+        if not release_is_current(release, DATA_DIR, settings.uris):
+            print(f"building the release into {release} ...", flush=True)
+            build(release, DATA_DIR, settings.uris)
+    serve(release.resolve(), settings, host=args.host, port=args.port)
     return 0
 
 
@@ -128,24 +131,25 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
-        "serve", help="build if needed, then serve the release (SPARQL, pages, dumps)"
+        "serve",
+        help="serve a release (SPARQL, pages, dumps, search), building it first if needed",
+        description="Serve a release folder: the one way to start the server. Without "
+        "--release, the project's release in --out is built first when missing or stale.",
     )
-    p.add_argument(
-        "--out", default="dist", help="release folder to serve (built if missing or stale)"
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--release", metavar="DIR", help="release folder to serve as it is (never built)"
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--http-workers", type=int, help="HTTP worker processes (default: up to 2)")
-    p.add_argument("--workers", type=int, help="query workers per HTTP worker (default: cores)")
-    p.add_argument("--time-limit", type=float, help="seconds a SPARQL query may run (default 5)")
-    p.add_argument(
-        "--sparql-endpoint",
-        metavar="URL",
-        help="answer queries from this external SPARQL 1.1 endpoint, which holds the release "
-        "(see `kg publish`), instead of the embedded store; the release folder still provides "
-        "downloads and search",
+    where.add_argument(
+        "--out",
+        default="dist",
+        metavar="DIR",
+        help="release folder built from the project's data when missing or stale, then served "
+        "(default: dist)",
     )
-    add_limit_options(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    add_settings_options(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_BASE_IRI = "https://reg1042.example.org/"
+from kg.uris import DEFAULT_BASE, Uris
 
 # Where the project's folders are: one place, so a moved module cannot lose its way.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,7 @@ class Settings:
     """Knobs of `kg serve`; every limit here is also stated in the SPARQL service description."""
 
     #: Base of the register's IRIs; also the base IRI for relative IRIs in queries.
-    base_iri: str = DEFAULT_BASE_IRI
+    base_iri: str = DEFAULT_BASE
     #: Seconds one SPARQL query may run before its worker process is killed.
     time_limit: float = 5.0
     #: Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) one response may carry; more is an error.
@@ -169,10 +169,12 @@ class Settings:
     #: Threads per HTTP worker that run search and reconciliation off the event loop (one
     #: Python process runs one at a time anyway; two let a small request pass a large one).
     search_threads: int = 2
+    #: The URIs under `base_iri`, made once here: every serving component mints from it.
+    uris: Uris = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.base_iri.endswith("/"):
-            object.__setattr__(self, "base_iri", self.base_iri + "/")
+        object.__setattr__(self, "uris", Uris(self.base_iri))
+        object.__setattr__(self, "base_iri", self.uris.base)
         if self.time_limit <= 0 or self.row_cap < 1 or self.query_size_cap < 1:
             raise ValueError("time_limit, row_cap and query_size_cap must be positive")
         if self.workers < 1 or self.http_workers < 1:
@@ -199,7 +201,7 @@ class Settings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
         """Settings from keyword values; unknown keys are an error, not silently dropped."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls) if f.init}
         unknown = set(values) - known
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
@@ -210,75 +212,122 @@ class Settings:
         return replace(self, **changes)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "uris"})
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
         return cls.from_mapping(json.loads(text))
 
 
-#: Options of `kg serve` and `python -m kg.web.server` that only bound what clients may ask;
-#: (flag, Settings field, type, help). Unset flags keep the Settings defaults.
-LIMIT_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
-    ("--public-url", "public_url", str, "scheme://host[:port] clients use: absolute links "
-     "name it and other Host headers are refused (default: the address connected to)"),
-    ("--page-workers", "page_workers", int, "query workers kept for pages, beside --workers "
-     "(default 1)"),
-    ("--max-body-bytes", "max_body_bytes", int, "largest request body (default 4 MiB)"),
-    ("--max-header-bytes", "max_header_bytes", int, "largest request head (default 128 KiB)"),
-    ("--max-header-count", "max_header_count", int, "most header fields (default 100)"),
-    ("--header-timeout", "header_timeout", float, "seconds to send a request head "
-     "(default 10)"),
-    ("--body-timeout", "body_timeout", float, "seconds a request body may take, plus one "
-     "per 64 KiB (default 10)"),
-    ("--send-timeout", "send_timeout", float, "seconds a client may leave its answer unread "
-     "(default 30)"),
-    ("--keep-alive-timeout", "keep_alive_timeout", float, "seconds an idle connection stays "
-     "open (default 15)"),
-    ("--max-connections", "max_connections", int, "open connections per HTTP worker before "
-     "503 (default 1024)"),
-    ("--sparql-rate", "sparql_rate", float, "/sparql requests per second per client "
-     "(default 10; 0: no limit)"),
-    ("--sparql-burst", "sparql_burst", int, "/sparql requests a client may send at once "
-     "(default 50)"),
+def _named_graph(text: str) -> tuple[str, str]:
+    iri, sep, path = text.partition("=")
+    if not sep or not iri or not path:
+        raise argparse.ArgumentTypeError("expected IRI=PATH")
+    return iri, path
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One `kg serve` flag that sets one Settings field.
+
+    `kind` is the argparse type; `action` "append" collects repeated flags (a list, or a dict
+    of pairs for named_graphs), "store_false" is a switch that turns the field off.
+    """
+
+    flag: str
+    dest: str
+    help: str
+    kind: Any = None
+    action: str = "store"
+    metavar: str | None = None
+
+
+def _request_limit_defaults() -> list[tuple[str, Any]]:
+    defaults = {f.name: f.default for f in fields(Settings)}
+    return [(name, defaults[name]) for name in REQUEST_LIMITS]
+
+
+#: Every `kg serve` flag that sets a Settings field, declared once: `add_settings_options`
+#: adds them to a parser and `settings_from_args` collects them into one Settings. An unset
+#: flag keeps the Settings default.
+SETTINGS_OPTIONS: tuple[Option, ...] = (
+    Option("--base-iri", "base_iri", "base of the register's IRIs; the release must have been "
+           "built with it (default: kg --base, $KG_BASE_IRI or the built-in one)", str,
+           metavar="IRI"),
+    Option("--time-limit", "time_limit", "seconds a SPARQL query may run (default 5)", float),
+    Option("--row-cap", "row_cap", "most rows or triples in one SPARQL answer (default 10000)",
+           int),
+    Option("--query-size-cap", "query_size_cap", "largest SPARQL query text in bytes "
+           "(default 65536)", int),
+    Option("--workers", "workers", "query worker processes per HTTP worker (default: cores)",
+           int),
+    Option("--http-workers", "http_workers", "HTTP worker processes (default: up to 2)", int),
+    Option("--cache-bytes", "cache_bytes", "bytes of the response cache per HTTP worker "
+           "(default 64 MiB; 0: none)", int),
+    Option("--page-workers", "page_workers", "query workers kept for pages, beside --workers "
+           "(default 1)", int),
+    Option("--named-graph", "named_graphs", "load an N-Triples file as a named graph beside "
+           "the release; repeat for more", _named_graph, "append", "IRI=PATH"),
+    Option("--sparql-endpoint", "sparql_endpoint", "answer queries from this external SPARQL "
+           "1.1 endpoint, which holds the release (see `kg publish`), instead of the embedded "
+           "store; user:password@ in the URL is sent as Digest or Basic authentication",
+           str, metavar="URL"),
+    Option("--sparql-graph", "sparql_graph", "the release's graph in that store (default: "
+           "the one `kg publish` writes)", str, metavar="IRI"),
+    Option("--no-network-sandbox", "sandbox_network", "do not fence query workers off the "
+           "network (seccomp filter, network namespace); only to test the SERVICE check "
+           "alone, which still applies", action="store_false"),
+    Option("--public-url", "public_url", "scheme://host[:port] clients use: absolute links "
+           "name it and other Host headers are refused (default: the address connected to)",
+           str, metavar="URL"),
+    Option("--trusted-proxy", "trusted_proxies", "a reverse proxy (address or network) whose "
+           "X-Forwarded-For is believed; repeat for more (default: none, the peer is the "
+           "client)", str, "append", "ADDRESS"),
+    Option("--max-body-bytes", "max_body_bytes", "largest request body (default 4 MiB)", int),
+    Option("--max-header-bytes", "max_header_bytes", "largest request head (default 128 KiB)",
+           int),
+    Option("--max-header-count", "max_header_count", "most header fields (default 100)", int),
+    Option("--header-timeout", "header_timeout", "seconds to send a request head "
+           "(default 10)", float),
+    Option("--body-timeout", "body_timeout", "seconds a request body may take, plus one "
+           "per 64 KiB (default 10)", float),
+    Option("--send-timeout", "send_timeout", "seconds a client may leave its answer unread "
+           "(default 30)", float),
+    Option("--keep-alive-timeout", "keep_alive_timeout", "seconds an idle connection stays "
+           "open (default 15)", float),
+    Option("--max-connections", "max_connections", "open connections per HTTP worker before "
+           "503 (default 1024)", int),
+    Option("--sparql-rate", "sparql_rate", "/sparql requests per second per client "
+           "(default 10; 0: no limit)", float),
+    Option("--sparql-burst", "sparql_burst", "/sparql requests a client may send at once "
+           "(default 50)", int),
+    *(
+        Option("--" + name.replace("_", "-"), name, f"request limit (default "
+               f"{default}; see README)", int, metavar="N")
+        for name, default in _request_limit_defaults()
+        ),
 )  # fmt: skip
 
 
-def add_limit_options(parser: argparse.ArgumentParser) -> None:
-    """The LIMIT_OPTIONS flags, one flag per REQUEST_LIMITS setting, --no-network-sandbox and
-    --trusted-proxy (repeatable): the serving options `kg serve` and `python -m kg.web.server`
-    share. Unset flags keep the Settings defaults."""
-    for flag, dest, kind, text in LIMIT_OPTIONS:
-        parser.add_argument(flag, dest=dest, type=kind, help=text)
-    defaults = Settings()
-    for name in REQUEST_LIMITS:
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            dest=name,
-            type=int,
-            metavar="N",
-            help=f"request limit (default {getattr(defaults, name)}; see README)",
-        )
-    parser.add_argument(
-        "--no-network-sandbox",
-        dest="sandbox_network",
-        action="store_false",
-        default=None,
-        help="do not fence query workers off the network (seccomp filter, network "
-        "namespace); only to test the SERVICE check alone, which still applies",
-    )
-    parser.add_argument(
-        "--trusted-proxy",
-        dest="trusted_proxies",
-        action="append",
-        metavar="ADDRESS",
-        help="a reverse proxy (address or network) whose X-Forwarded-For is believed; repeat "
-        "for more (default: none, the peer is the client)",
-    )
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """Add every SETTINGS_OPTIONS flag to `parser` (`kg serve`)."""
+    for o in SETTINGS_OPTIONS:
+        if o.action == "store_false":
+            parser.add_argument(o.flag, dest=o.dest, action=o.action, default=None, help=o.help)
+        else:
+            parser.add_argument(
+                o.flag, dest=o.dest, type=o.kind, action=o.action, metavar=o.metavar, help=o.help
+            )
 
 
-def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The Settings values the limit flags set (unset ones are left out)."""
-    names = [dest for _, dest, _, _ in LIMIT_OPTIONS] + [*REQUEST_LIMITS]
-    names += ["trusted_proxies", "sandbox_network"]
-    return {n: v for n in names if (v := getattr(args, n, None)) is not None}
+def settings_from_args(args: argparse.Namespace, **fallbacks: Any) -> Settings:
+    """The one Settings the SETTINGS_OPTIONS flags in `args` describe; `fallbacks` fill fields
+    whose flag was not given (before the Settings defaults). ValueError if a value is out of
+    range."""
+    values: dict[str, Any] = dict(fallbacks)
+    for o in SETTINGS_OPTIONS:
+        value = getattr(args, o.dest, None)
+        if value is None:
+            continue
+        values[o.dest] = dict(value) if o.dest == "named_graphs" else value
+    return Settings.from_mapping(values)

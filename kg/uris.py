@@ -42,6 +42,7 @@ class Uris:
     base: str = DEFAULT_BASE
 
     def __post_init__(self) -> None:
+        """The one normalisation of a base IRI: it ends with '/', so paths append to it."""
         if not self.base.endswith("/"):
             object.__setattr__(self, "base", self.base + "/")
 
@@ -139,6 +140,61 @@ class Uris:
 
     def catalog(self) -> URIRef:
         return self._u("catalog")
+
+    def dataset_version(self, version: str) -> URIRef:
+        """One release of the dataset, as the catalog describes it (kg.release.catalog)."""
+        return self._u(f"dataset#v{version}")
+
+    def distribution(self, name: str) -> URIRef:
+        """One file of the dataset as a dcat:Distribution."""
+        return self._u(f"dataset#{name}")
+
+    def version_distribution(self, version: str, name: str) -> URIRef:
+        """One file of one release (kept in the archive) as a dcat:Distribution."""
+        return URIRef(f"{self.dataset_version(version)}-{name}")
+
+    @staticmethod
+    def checksum(distribution: str) -> URIRef:
+        """The spdx:Checksum node of a distribution (one of the two methods above)."""
+        return URIRef(f"{distribution}-sha256")
+
+    def class_partition(self, local: str) -> URIRef:
+        """VoID's partition of the dataset by one class (`local` names the class)."""
+        return self._u(f"dataset#class-{local}")
+
+    def publisher(self) -> URIRef:
+        return self._u("publisher")
+
+    def void(self) -> URIRef:
+        """The VoID description (a void:DatasetDescription)."""
+        return self._u("void")
+
+    def sparql_endpoint(self) -> URIRef:
+        return self._u("sparql")
+
+    def sparql_service(self) -> URIRef:
+        """The SPARQL endpoint as a DCAT data service and in its service description."""
+        return self._u("sparql#service")
+
+    def sparql_terms(self) -> str:
+        """Namespace of the terms the service description mints for this endpoint's limits."""
+        return self.base + "sparql#"
+
+    def changes(self) -> URIRef:
+        """The change log (kg.release.changes): what changed, release by release."""
+        return self._u("changes")
+
+    def release_changes(self, version: str) -> URIRef:
+        """The changes one release made, in the change log."""
+        return self._u(f"changes#v{version}")
+
+    def change_sets(self, version: str) -> str:
+        """What the IRIs of one release's changes start with (kg.release.diff numbers them)."""
+        return f"{self.release_changes(version)}-"
+
+    def change_set(self, version: str, n: int) -> URIRef:
+        """The n-th change (a cs:ChangeSet) one release made."""
+        return URIRef(f"{self.change_sets(version)}{n}")
 
     def download(self, name: str) -> URIRef:
         return self._u(f"downloads/{name}")

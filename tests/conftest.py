@@ -1,4 +1,4 @@
-"""Shared fixtures: real servers on 127.0.0.1, each `python -m kg.web.server` in a subprocess.
+"""Shared fixtures: real servers on 127.0.0.1, each `kg serve` in a subprocess.
 
 Why subprocesses: the tests talk HTTP to the same program a user runs (uvicorn, lifespan,
 query worker processes), not to an in-process test client.
@@ -86,7 +86,7 @@ def terminate(process: subprocess.Popen[bytes]) -> None:
 
 
 def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> RunningServer:
-    """Start `python -m kg.web.server` on a free loopback port and wait until /healthz answers.
+    """Start `kg serve` on a free loopback port and wait until /healthz answers.
 
     Every test client is 127.0.0.1, one client to the per-client /sparql rate limit, so the
     servers run without it unless a test sets ``--sparql-rate`` (tests/test_limits.py does).
@@ -98,7 +98,9 @@ def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> 
         lambda port: [
             sys.executable,
             "-m",
-            "kg.web.server",
+            "kg.cli",
+            "serve",
+            "--release",
             str(release_dir),
             "--host",
             "127.0.0.1",

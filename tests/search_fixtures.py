@@ -99,7 +99,7 @@ def search_index(search_release: Path):  # -> kg.lookup.search.SearchIndex
 
 @pytest.fixture(scope="session")
 def search_server(launch: Callable[..., Any], search_release: Path) -> Any:
-    """`kg.web.server` over the real release: one HTTP worker, one query worker."""
+    """`kg serve` over the real release: one HTTP worker, one query worker."""
     return launch(search_release, ["--workers", "1", "--http-workers", "1"])
 
 

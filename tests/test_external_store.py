@@ -506,7 +506,9 @@ def _serve(release: Path, endpoint: str, *args: str) -> subprocess.CompletedProc
         [
             sys.executable,
             "-m",
-            "kg.web.server",
+            "kg.cli",
+            "serve",
+            "--release",
             str(release),
             "--port",
             str(free_port()),

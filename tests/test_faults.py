@@ -25,10 +25,13 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
-def serve_and_fail(release: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run `python -m kg.web.server RELEASE` and expect it to exit on its own."""
+def serve_and_fail(
+    release: Path, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `kg serve --release RELEASE` and expect it to exit on its own."""
     return subprocess.run(
-        [sys.executable, "-m", "kg.web.server", str(release), "--port", str(free_port())],
+        [sys.executable, "-m", "kg.cli", "serve", "--release", str(release)]
+        + ["--port", str(free_port()), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -89,6 +92,24 @@ def test_sums_that_do_not_vouch_for_the_dump_are_refused(tmp_path: Path) -> None
     release = copy_release(tmp_path)
     (release / "SHA256SUMS").write_text("")
     assert_clear_refusal(serve_and_fail(release), "register.nt is not listed in SHA256SUMS")
+
+
+@pytest.mark.slow
+def test_a_release_for_another_base_iri_is_refused(tmp_path: Path) -> None:
+    """A release built with `kg --base OTHER build`, served with the default base IRI: its
+    URIs would not dereference there, so the server refuses it and names both bases."""
+    other = "https://data.example.kz/reg1042/"
+    out = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "kg.cli", "--base", other, "build", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    run = serve_and_fail(out)
+    assert_clear_refusal(run, other, "https://reg1042.example.org/", "void:uriSpace")
+    assert "serving" not in run.stdout
 
 
 def test_a_dump_changed_while_serving_is_never_loaded(

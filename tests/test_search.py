@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.lookup.search import SearchIndex, as_code, fold, parse_query, stem
+from kg.uris import Uris
 
 pytest_plugins = ["search_fixtures"]
 
@@ -209,7 +210,7 @@ def test_latin_script_labels_are_searchable() -> None:
         ox.Triple(pos, ox.NamedNode(skos + "altLabel"), ox.Literal("Buhgalter", language="kk-Latn")),
         ox.Triple(pos, ox.NamedNode(skos + "notation"), ox.Literal("C2.02")),
     ]  # fmt: skip
-    index = SearchIndex.from_triples(triples)
+    index = SearchIndex.from_triples(triples, Uris(base))
     assert index.base == base
     hits = index.search("BUHGALTER")
     assert [(h.entity.id, h.matched) for h in hits] == [("position/C2.02", "Buhgalter")]

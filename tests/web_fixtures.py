@@ -3,7 +3,7 @@
 Load it from a test module with ``pytest_plugins = ["web_fixtures"]`` (a plugin's session
 fixtures exist once per session). The release is the one `register_fixtures` builds when that
 plugin is loaded too (so the session builds it once), else one built here with
-`kg.release.build.build`. Servers are real `python -m kg.web.server` processes on loopback, started
+`kg.release.build.build`. Servers are real `kg serve` processes on loopback, started
 with conftest's `launch`.
 
 Helpers that read the release do so with rdflib and hashlib, never with the code under test.
@@ -68,7 +68,7 @@ def release_graph_nt(web_release: Path) -> Graph:
 
 @pytest.fixture(scope="session")
 def web_server(launch: Callable[..., Any], web_release: Path) -> Any:
-    """`kg.web.server` over the real release: one HTTP process, two query workers."""
+    """`kg serve` over the real release: one HTTP process, two query workers."""
     return launch(web_release, ["--workers", "2", "--http-workers", "1"])
 
 

@@ -59,6 +59,7 @@ from kg.release.archive import archive_of_release
 from kg.release.folder import verify_release
 from kg.settings import DEFAULT_TEMPLATES as TEMPLATES_DIR
 from kg.settings import STATIC_DIR
+from kg.uris import Uris
 from kg.web import i18n
 from kg.web.documents import LOCALIZED_SERVICES, Site, resource_paths
 from kg.web.pages import json_for_script
@@ -187,7 +188,7 @@ def export_site(
             templates_dir,
             static_dir,
             cache_bytes=0,
-            linker=StaticLinker(base_iri if base_iri.endswith("/") else base_iri + "/"),
+            linker=StaticLinker(Uris(base_iri).base),
             sparql=None,
             archive_dir=archive_dir if archive_dir is not None else archive_of_release(release_dir),
         )
@@ -351,7 +352,7 @@ def _search_page(site: Site, release_dir: Path, writer: _Writer) -> None:
     """The stand-in of /search: search.html of the server, listing every entry, with the
     index and the script that filters it (no server, so no results page to ask for)."""
     route = next(r for r in ROUTES if r.mode is Mode.SERVICE and r.template)
-    index = SearchIndex.from_release(release_dir)
+    index = SearchIndex.from_release(release_dir, Uris(site.base_iri))
     groups, data = search_index(index)
     present = {e.type for e in index.entities}
     listing = json_for_script(data)

@@ -90,6 +90,7 @@ import snowballstemmer
 
 from kg.cache import memoize
 from kg.curate.notation import natural_key
+from kg.uris import Uris
 
 RELEASE_FILE = "register.nt"
 
@@ -582,13 +583,16 @@ class SearchIndex:
     # ------------------------------------------------------------------------ loading
 
     @classmethod
-    def from_release(cls, release_dir: Path) -> SearchIndex:
-        """The index of a release folder (its N-Triples dump)."""
+    def from_release(cls, release_dir: Path, uris: Uris | None = None) -> SearchIndex:
+        """The index of a release folder (its N-Triples dump), its ids being paths under
+        `uris` (default: the built-in base IRI)."""
         with open(Path(release_dir) / RELEASE_FILE, "rb") as handle:
-            return cls.from_triples(q.triple for q in ox.parse(handle, ox.RdfFormat.N_TRIPLES))
+            return cls.from_triples(
+                (q.triple for q in ox.parse(handle, ox.RdfFormat.N_TRIPLES)), uris
+            )
 
     @classmethod
-    def from_triples(cls, triples: Iterable[ox.Triple]) -> SearchIndex:
+    def from_triples(cls, triples: Iterable[ox.Triple], uris: Uris | None = None) -> SearchIndex:
         """The index of a graph given as triples (from a file, a store or a CONSTRUCT)."""
         wanted = {
             RDF_TYPE,
@@ -612,16 +616,13 @@ class SearchIndex:
             p = t.predicate.value
             if p in wanted and isinstance(t.subject, ox.NamedNode):
                 about[t.subject.value].append((p, t.object))  # type: ignore[arg-type]
-        return cls._from_descriptions(about)
+        return cls._from_descriptions(about, uris or Uris())
 
     @classmethod
     def _from_descriptions(
-        cls, about: dict[str, list[tuple[str, ox.NamedNode | ox.Literal]]]
+        cls, about: dict[str, list[tuple[str, ox.NamedNode | ox.Literal]]], uris: Uris
     ) -> SearchIndex:
-        base = ""
-        for s, pairs in about.items():
-            if (RDF_TYPE, ox.NamedNode(POSITION_REGISTER)) in pairs:
-                base = s.rpartition("/")[0] + "/"
+        base = uris.base
         typed: dict[str, str] = {}
         for s, pairs in about.items():
             for p, o in pairs:

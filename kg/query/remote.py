@@ -408,7 +408,6 @@ class RemoteQueryService:
     def from_release(cls, release_dir: Path, settings: Any) -> RemoteQueryService:
         """The service for `release_dir` in the store at settings.sparql_endpoint."""
         from kg.release.folder import release_version
-        from kg.uris import Uris
 
         if settings.named_graphs:
             raise KgError("extra named graphs cannot be loaded into an external SPARQL store")
@@ -416,8 +415,7 @@ class RemoteQueryService:
         return cls(
             spec,
             settings.sparql_endpoint,
-            settings.sparql_graph
-            or str(Uris(settings.base_iri).release_graph(release_version(release_dir))),
+            settings.sparql_graph or str(settings.uris.release_graph(release_version(release_dir))),
             expected_triples=release_triples(Path(spec.register)),
             concurrency=settings.workers,
             time_limit=settings.time_limit,

@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.rdf import dumps, sssom
 from kg.release.archive import ArchivedRelease, check_version
-from kg.release.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL, dataset_version_iri
+from kg.release.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL
 from kg.release.folder import SUMS_NAME, Artifact
 from kg.settings import DATA_DIR
 from kg.uris import ADMS, DCAT, FOAF, KG, SPDX, VOID, Uris
@@ -290,20 +290,20 @@ def _typed(value: object, datatype: str) -> ox.Literal:
 
 
 def publisher_iri(uris: Uris) -> str:
-    return f"{uris.base}publisher"
+    return str(uris.publisher())
 
 
 def service_iri(uris: Uris) -> str:
     """The SPARQL endpoint as a DCAT data service: the IRI its service description uses."""
-    return f"{uris.base}sparql#service"
+    return str(uris.sparql_service())
 
 
 def void_iri(uris: Uris) -> str:
-    return f"{uris.base}void"
+    return str(uris.void())
 
 
 def distribution_iri(uris: Uris, name: str) -> str:
-    return f"{uris.dataset()}#{name}"
+    return str(uris.distribution(name))
 
 
 def _shared(t: _Triples, uris: Uris, info: ReleaseInfo) -> None:
@@ -343,7 +343,7 @@ def _distribution(
 ) -> None:
     media = f"{IANA_MEDIA}{f.media_type}"
     file_type = f"{EU}file-type/{_FILE_TYPES[f.media_type]}"
-    checksum = f"{dist}-sha256"
+    checksum = str(Uris.checksum(dist))
     t.add(ds, str(DCAT.distribution), dist)
     t.typed(dist, str(DCAT.Distribution))
     t.add(dist, DCT + "title", _lit(f.title, "en"))
@@ -483,10 +483,10 @@ def catalog_triples(
     t.add(ds, OWL + "versionInfo", _lit(info.version))
     for lang, text in sorted(info.version_notes.items()):
         t.add(ds, str(ADMS.versionNotes), _lit(text, lang))
-    t.add(ds, str(DCAT.hasCurrentVersion), dataset_version_iri(uris.base, info.version))
+    t.add(ds, str(DCAT.hasCurrentVersion), str(uris.dataset_version(info.version)))
     previous = None
     for v in versions:
-        ver = dataset_version_iri(uris.base, v.version)
+        ver = str(uris.dataset_version(v.version))
         when = _typed(v.when, "date") if v.when else modified
         t.add(ds, str(DCAT.hasVersion), ver)
         t.add(ds, DCT + "hasVersion", ver)
@@ -510,7 +510,8 @@ def catalog_triples(
         t.add(ver, str(DCAT.landingPage), home)
         for f in v.files:
             url = str(uris.download(f"{v.version}/{f.name}"))
-            _distribution(t, ver, f"{ver}-{f.name}", url, f, info, when, when)
+            dist = str(uris.version_distribution(v.version, f.name))
+            _distribution(t, ver, dist, url, f, info, when, when)
         previous = ver
 
     t.typed(svc, str(DCAT.DataService))
@@ -523,8 +524,8 @@ def catalog_triples(
             "en",
         ),
     )
-    t.add(svc, str(DCAT.endpointURL), f"{uris.base}sparql")
-    t.add(svc, str(DCAT.endpointDescription), f"{uris.base}sparql")
+    t.add(svc, str(DCAT.endpointURL), str(uris.sparql_endpoint()))
+    t.add(svc, str(DCAT.endpointDescription), str(uris.sparql_endpoint()))
     t.add(svc, str(DCAT.servesDataset), ds)
     t.add(svc, DCT + "conformsTo", SPARQL_PROTOCOL)
     t.typed(SPARQL_PROTOCOL, DCT + "Standard")
@@ -589,7 +590,7 @@ def void_triples(
     t.add(ds, DCT + "publisher", publisher_iri(uris))
     t.add(ds, DCT + "modified", _typed(info.modified, "date"))
     t.add(ds, str(FOAF.homepage), uris.base)
-    t.add(ds, str(VOID.sparqlEndpoint), f"{uris.base}sparql")
+    t.add(ds, str(VOID.sparqlEndpoint), str(uris.sparql_endpoint()))
     t.add(ds, str(VOID.uriSpace), _lit(uris.base))
     t.add(ds, str(VOID.rootResource), str(uris.scheme()))
     t.add(ds, str(VOID.exampleResource), str(uris.position("A1-1.01")))
@@ -614,7 +615,7 @@ def void_triples(
         if any(iri.startswith(ns) for iri in used):
             t.add(ds, str(VOID.vocabulary), vocabulary)
     for cls, n in sorted(stats.classes.items()):
-        part = f"{ds}#class-{_local(cls)}"
+        part = str(uris.class_partition(_local(cls)))
         t.add(ds, str(VOID.classPartition), part)
         t.add(part, str(VOID["class"]), cls)
         t.add(part, str(VOID.entities), _typed(n, "integer"))

@@ -36,6 +36,7 @@ from rdflib import Graph, Literal, URIRef
 from kg.rdf import dumps
 from kg.release.archive import ArchivedRelease, version_key
 from kg.release.diff import CS, Diff, compare
+from kg.uris import KG, Uris
 
 CHANGES_TTL = "changes.ttl"
 CHANGES_ATOM = "changes.atom"
@@ -53,23 +54,23 @@ PROV = "http://www.w3.org/ns/prov#"
 ADMS = "http://www.w3.org/ns/adms#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 CSNS = str(CS)
-KG_CHANGE_KIND = "https://reg1042.example.org/def#changeKind"
+KG_CHANGE_KIND = str(KG.changeKind)
 ATOM = "http://www.w3.org/2005/Atom"
 
 LOG_TITLE = "What changed in the register, release by release"
 
 
 def log_iri(base: str) -> str:
-    return f"{base}changes"
+    return str(Uris(base).changes())
 
 
 def release_iri(base: str, version: str) -> str:
-    return f"{base}changes#v{version}"
+    return str(Uris(base).release_changes(version))
 
 
 def dataset_version_iri(base: str, version: str) -> str:
     """The dataset version the catalog describes (kg.release.catalog)."""
-    return f"{base}dataset#v{version}"
+    return str(Uris(base).dataset_version(version))
 
 
 # ---------------------------------------------------------------------------- the model
@@ -166,10 +167,10 @@ def release_triples(
             )
         )
     if diff is not None:
-        g += diff.to_rdf(base, prefix=f"{release_iri(base, version)}-")
+        g += diff.to_rdf(base, prefix=Uris(base).change_sets(version))
         created = Literal(f"{when.isoformat()}T00:00:00Z", datatype=URIRef(XSD + "dateTime"))
         for i, change in enumerate(diff.changes, start=1):
-            cs = URIRef(f"{release_iri(base, version)}-{i}")
+            cs = Uris(base).change_set(version, i)
             g.add((entry, URIRef(DCT + "hasPart"), cs))
             g.add((cs, URIRef(DCT + "isPartOf"), entry))
             g.add((cs, CS.createdDate, created))

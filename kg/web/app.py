@@ -62,7 +62,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.state.query_service = service
     app.state.repository = Repository(service)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
-    app.state.search = SearchIndex.from_release(release_dir)
+    app.state.search = SearchIndex.from_release(release_dir, settings.uris)
     app.state.reconciler = Reconciler(app.state.search, settings.max_batch)
     app.state.finder = Finder.from_release(release_dir, app.state.search)
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]

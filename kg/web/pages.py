@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from kg.curate.notation import natural_key
 from kg.query.store import Term
-from kg.uris import KG, ONTOLOGY_IRI
+from kg.uris import KG, ONTOLOGY_IRI, Uris
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translate where shown"
@@ -701,7 +701,8 @@ class PageService:
         publication: Mapping[str, Sequence[ox.Triple]] | None = None,
     ) -> None:
         self.repo = repository
-        self.base = base_iri if base_iri.endswith("/") else base_iri + "/"
+        self.uris = Uris(base_iri)
+        self.base = self.uris.base
         self.publication = {k: list(v) for k, v in (publication or {}).items()}
         self._property_labels: dict[str, str] | None = None
 
@@ -1111,7 +1112,7 @@ class PageService:
     # ------------------------------------------------------------------ home page
 
     async def home(self) -> HomePage:
-        scheme = self.base + "register"
+        scheme = str(self.uris.scheme())
         described, counts_rows, acts_rows, grade_rows = await asyncio.gather(
             self.describe(scheme, "scheme"),
             self.repo.select(_COUNTS),

@@ -26,12 +26,13 @@ How each mode is served (the Cool URIs "303" pattern, see README "URIs"):
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
-from kg.uris import ONTOLOGY_IRI
+from kg.uris import ONTOLOGY_IRI, Uris
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +245,29 @@ def match(path: str, routes: tuple[Route, ...] = ROUTES) -> Match | None:
 
 def by_kind(kind: str, routes: tuple[Route, ...] = ROUTES) -> Route:
     return next(r for r in routes if r.kind == kind)
+
+
+#: Uris methods that mint no dereferenceable URI: the named graph of a release in an external
+#: store (a name inside the store), what change-set IRIs start with, the namespace of the
+#: service description's own terms, and helpers that mint nothing themselves.
+NOT_ROUTED = frozenset({"release_graph", "change_sets", "sparql_terms", "subject", "path_of"})
+
+
+def unrouted_uris(uris: Uris, routes: tuple[Route, ...] = ROUTES) -> list[str]:
+    """The URIs each Uris method mints (with sample arguments) that no route of `routes`
+    answers; empty when the table covers them all.
+
+    Why: the route patterns spell the same paths as kg.uris; this check, run when the server
+    starts, keeps a new kind of URI from being published without a page.
+    """
+    missing = []
+    for name, method in inspect.getmembers(uris, inspect.ismethod):
+        if name.startswith("_") or name in NOT_ROUTED:
+            continue
+        params = inspect.signature(method).parameters.values()
+        args = ["x1" for p in params if p.default is inspect.Parameter.empty]
+        uri = str(method(*args))
+        path = "/" + uris.path_of(uri).partition("#")[0]
+        if match(path, routes) is None:
+            missing.append(f"{name}: {uri}")
+    return missing

@@ -43,6 +43,7 @@ from kg.query.store import (
     QueryResult,
     QueryService,
 )
+from kg.uris import Uris
 from kg.web.negotiation import CACHE_BYTES, CACHE_ENTRY_BYTES, choose
 
 PATH = "/sparql"
@@ -432,7 +433,7 @@ _RESULT_FORMAT_IRIS = (
 
 def limits_namespace(base_iri: str) -> str:
     """Where the terms for this endpoint's limits are minted (described in the SD itself)."""
-    return f"{base_iri}sparql#"
+    return Uris(base_iri).sparql_terms()
 
 
 def service_description(endpoint: str, service: QueryService, base_iri: str) -> list[ox.Triple]:
@@ -500,8 +501,8 @@ def service_description(endpoint: str, service: QueryService, base_iri: str) -> 
         add(prop, _RDFS + "range", n(_XSD + rng))
     add(ds, _RDF + "type", n(SD + "Dataset"))
     # The dataset's own descriptions (kg.release.catalog): its VoID and its DCAT-AP catalog.
-    add(ds, _RDFS + "seeAlso", n(f"{base_iri}void"))
-    add(svc, _RDFS + "seeAlso", n(f"{base_iri}catalog"))
+    add(ds, _RDFS + "seeAlso", n(str(Uris(base_iri).void())))
+    add(svc, _RDFS + "seeAlso", n(str(Uris(base_iri).catalog())))
     add(ds, SD + "defaultGraph", default)
     add(default, _RDF + "type", n(SD + "Graph"))
     counts = service.triple_counts
