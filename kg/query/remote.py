@@ -76,6 +76,7 @@ from kg.query.store import (
     is_deterministic,
     unescape_codepoints,
 )
+from kg.rdf.terms import written
 
 log = logging.getLogger(__name__)
 
@@ -698,25 +699,26 @@ def _reserialise(
     """(bytes in `media`, rows) from the store's answer; 422 past `cap` (runs in a thread)."""
     try:
         if form is QueryForm.GRAPH:
-            fmt = _rdf_format(content_type)
-            triples = [q.triple for q in itertools.islice(ox.parse(body, fmt), cap + 1)]
+            rdf_format = _rdf_format(content_type)
+            triples = [q.triple for q in itertools.islice(ox.parse(body, rdf_format), cap + 1)]
             if len(triples) > cap:
                 raise QueryError(422, _row_cap(cap, "triples"))
             chosen = dict(prefixes) if media == TURTLE else None
-            return ox.serialize(triples, format=RDF_FORMAT[media], prefixes=chosen), len(triples)
+            out = written(ox.serialize(triples, format=RDF_FORMAT[media], prefixes=chosen))
+            return out, len(triples)
         fmt = _results_format(content_type)
         results = ox.parse_query_results(body, fmt)
         if form is QueryForm.BOOLEAN:
             if not isinstance(results, ox.QueryBoolean):
                 raise QueryError(503, "the SPARQL store answered an ASK query with solutions")
-            return results.serialize(format=RESULTS_FORMAT[media]), 1
+            return written(results.serialize(format=RESULTS_FORMAT[media])), 1
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError(503, "the SPARQL store answered a SELECT query with a boolean")
         rows = sum(1 for _ in itertools.islice(results, cap + 1))
         if rows > cap:
             raise QueryError(422, _row_cap(cap, "rows"))
         again = ox.parse_query_results(body, fmt)
-        return again.serialize(format=RESULTS_FORMAT[media]), rows  # type: ignore[union-attr]
+        return written(again.serialize(format=RESULTS_FORMAT[media])), rows
     except (SyntaxError, ValueError) as e:
         log.warning("unreadable answer from the SPARQL store: %s", e)
         raise QueryError(503, "the SPARQL store gave an answer that could not be read") from None
