@@ -54,7 +54,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import pyoxigraph as ox
 
@@ -1131,6 +1131,20 @@ class QueryService:
 _REPOSITORY_FORMATS = Formats(solutions=TSV, boolean=SPARQL_JSON, graph=N_TRIPLES)
 
 
+class QueryExecutor(Protocol):
+    """What a Repository asks its queries of: QueryService, or kg.query.remote's service."""
+
+    async def execute(
+        self,
+        query: str,
+        *,
+        dataset: Dataset | None = None,
+        formats: Formats = DEFAULT_FORMATS,
+        bindings: Mapping[str, Term] | None = None,
+        priority: bool = False,
+    ) -> QueryResult: ...
+
+
 class Repository:
     """What HTML pages and search need from the store, as terms rather than bytes.
 
@@ -1141,7 +1155,7 @@ class Repository:
     so write ``SELECT * WHERE``, or list it.
     """
 
-    def __init__(self, service: QueryService) -> None:
+    def __init__(self, service: QueryExecutor) -> None:
         self._service = service
 
     async def select(

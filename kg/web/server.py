@@ -76,7 +76,7 @@ def serve(release_dir: Path, host: str = "127.0.0.1", port: int = 8000, **settin
         access_log=False,
         log_level="warning",
         server_header=False,
-        timeout_keep_alive=resolved.keep_alive_timeout,
+        timeout_keep_alive=resolved.keep_alive_timeout,  # type: ignore[arg-type]  # seconds, float works
         limit_concurrency=resolved.max_connections,
         # X-Forwarded-For/-Proto only from the configured proxies (uvicorn's own default
         # believes 127.0.0.1, so a local client could pick its address for the rate limit)
