@@ -544,9 +544,9 @@ class RemoteQueryService:
             raise QueryError(406, f"no acceptable format for a {form.value} result")
         bound = tuple(sorted((n, str(t)) for n, t in (bindings or {}).items()))
         key = (text, dataset, bound, media)
-        cacheable = self._cache is not None and is_deterministic(plain)
-        if cacheable:
-            hit = self._cache.get(key)  # type: ignore[union-attr]
+        cache = self._cache if self._cache is not None and is_deterministic(plain) else None
+        if cache is not None:
+            hit = cache.get(key)
             if hit is not None:
                 self.stats.cache_hits += 1
                 return hit
@@ -560,8 +560,8 @@ class RemoteQueryService:
             _reserialise, body, content_type, form, media, self.row_cap, self.spec.prefixes
         )
         result = QueryResult(form, media, payload, rows)
-        if cacheable:
-            self._cache.put(key, result)  # type: ignore[union-attr]
+        if cache is not None:
+            cache.put(key, result)
         return result
 
     # -------------------------------------------------------------- talking to the store

@@ -1073,8 +1073,8 @@ class QueryService:
             media = formats.for_form(form)
             if media is None:
                 raise QueryError(406, not_acceptable_message(form))
-            if cacheable:
-                hit = self._cache.get((*base, media))  # type: ignore[union-attr]
+            if cacheable and self._cache is not None:  # cacheable only with a cache
+                hit = self._cache.get((*base, media))
                 if hit is not None:
                     self.stats.cache_hits += 1
                     return hit
@@ -1121,8 +1121,8 @@ class QueryService:
         if known[0] is None:
             known[0] = result.form
             self._known.put(base, known)
-        if known[1]:
-            self._cache.put((*base, media), result)  # type: ignore[union-attr]
+        if known[1] and self._cache is not None:
+            self._cache.put((*base, media), result)
         return result
 
 
