@@ -28,6 +28,7 @@ run: setup
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 
 ## Set up and run the whole test suite (lint included)
 test: setup-test lint

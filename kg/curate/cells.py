@@ -10,7 +10,7 @@ import csv
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from kg.curate.records import Labels, Origin, Span
 from kg.curate.source import SourceText
@@ -113,7 +113,17 @@ def rank(row: dict[str, str]) -> int:
     return int(value)
 
 
+@overload
+def span(row: dict[str, str], source: SourceText, optional: Literal[False] = False) -> Span: ...
+
+
+@overload
+def span(row: dict[str, str], source: SourceText, optional: bool) -> Span | None: ...
+
+
 def span(row: dict[str, str], source: SourceText, optional: bool = False) -> Span | None:
+    """The quote of a row (quote_start, quote_end, quote), checked against the source; an
+    `optional` one may be left empty (None)."""
     start_s, end_s, quote = row["quote_start"].strip(), row["quote_end"].strip(), row["quote"]
     if optional and not start_s and not end_s and not quote:
         return None

@@ -106,7 +106,7 @@ def load_register(data_dir: Path, source: SourceText) -> Register:
             cells.span(r, source),
             r["note"].strip(),
             o,
-        )  # type: ignore[arg-type]
+        )
     )
     reg.decisions = reader(
         "decisions.csv",
@@ -228,7 +228,6 @@ def _position(row: dict[str, str], origin: Origin, source: SourceText) -> Positi
     if label != label.strip() or "  " in label:
         raise cells.RowError("label_kk has stray spaces")
     span = cells.span(row, source)
-    assert span is not None
     return Position(
         notation,
         grade,
@@ -325,17 +324,20 @@ def _cross_check(reg: Register) -> list[Problem]:
             if ref not in acts:
                 bad(a.origin, f"unknown act {ref!r}")
     by_id = reg.acts_by_id()
-    for t in reg.official_texts:
-        act = by_id.get(t.act)
+    for text in reg.official_texts:
+        act = by_id.get(text.act)
         if act is None:
-            bad(t.origin, f"unknown act {t.act!r}")
+            bad(text.origin, f"unknown act {text.act!r}")
             continue
-        if not re.fullmatch(r"V\d{10}", t.adilet_id):
-            bad(t.origin, f"Adilet id {t.adilet_id!r} is not V followed by ten digits")
+        if not re.fullmatch(r"V\d{10}", text.adilet_id):
+            bad(text.origin, f"Adilet id {text.adilet_id!r} is not V followed by ten digits")
         numbers = {a.registration_number for a in (act, *map(by_id.get, act.consolidates)) if a}
         numbers.discard("")
-        if numbers and not any(t.adilet_id.endswith(n.zfill(8)) for n in numbers):
-            bad(t.origin, f"Adilet id {t.adilet_id!r} does not end with the registration number")
+        if numbers and not any(text.adilet_id.endswith(n.zfill(8)) for n in numbers):
+            bad(
+                text.origin,
+                f"Adilet id {text.adilet_id!r} does not end with the registration number",
+            )
     for g in reg.grades:
         if g.tier not in tiers:
             bad(g.origin, f"unknown tier {g.tier!r}")
@@ -393,9 +395,9 @@ def _cross_check(reg: Register) -> list[Problem]:
     }
     for s in reg.spans:
         _check_subject(s.subject, known, s.origin, bad)
-    for d in reg.decisions:
-        for subject in d.subjects:
-            _check_subject(subject, known, d.origin, bad)
+    for decision in reg.decisions:
+        for subject in decision.subjects:
+            _check_subject(subject, known, decision.origin, bad)
     return out
 
 

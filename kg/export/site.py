@@ -55,6 +55,7 @@ from kg.lookup.search import (
     stem,
 )
 from kg.query.local_store import LocalRepository
+from kg.rdf.terms import value
 from kg.release.archive import archive_of_release
 from kg.release.folder import verify_release
 from kg.settings import DEFAULT_TEMPLATES as TEMPLATES_DIR
@@ -259,11 +260,11 @@ async def _documents(site: Site, writer: _Writer) -> int:
     for route, params in resources:
         for fmt in route.formats:
             for lang in i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,):
-                doc = await site.resource(route, params, fmt, lang)
-                if doc is None:
+                found = await site.resource(route, params, fmt, lang)
+                if found is None:
                     raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
                 path = i18n.prefixed(route.document_path(fmt, **params), lang)
-                writer.write(path.lstrip("/"), doc.body)
+                writer.write(path.lstrip("/"), found.body)
     return len(resources)
 
 
@@ -271,11 +272,11 @@ def _check_versions(site: Site) -> None:
     """Refuse to export links to versioned files the archive does not hold: the catalog
     (and so the catalog's page) lists every release's `/downloads/<version>/` URLs."""
     catalog = site.pages.publication.get("catalog", [])
-    versions = {t.subject.value for t in catalog if t.predicate.value == DCAT + "isVersionOf"}
+    versions = {value(t.subject) for t in catalog if t.predicate.value == DCAT + "isVersionOf"}
     listed = {
-        t.object.value
+        value(t.object)
         for t in catalog
-        if t.subject.value in versions and t.predicate.value == DCAT + "version"
+        if value(t.subject) in versions and t.predicate.value == DCAT + "version"
     }
     missing = sorted(listed - set(site.archive))
     if missing:

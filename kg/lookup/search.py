@@ -90,6 +90,7 @@ import snowballstemmer
 
 from kg.cache import memoize
 from kg.curate.notation import natural_key
+from kg.rdf.terms import Value, plain
 from kg.uris import Uris
 
 RELEASE_FILE = "register.nt"
@@ -611,16 +612,16 @@ class SearchIndex:
             *LINK_PROPERTIES,
             *LITERAL_PROPERTIES,
         }
-        about: dict[str, list[tuple[str, ox.NamedNode | ox.Literal]]] = defaultdict(list)
+        about: dict[str, list[tuple[str, Value]]] = defaultdict(list)
         for t in triples:
             p = t.predicate.value
             if p in wanted and isinstance(t.subject, ox.NamedNode):
-                about[t.subject.value].append((p, t.object))  # type: ignore[arg-type]
+                about[t.subject.value].append((p, plain(t.object)))
         return cls._from_descriptions(about, uris or Uris())
 
     @classmethod
     def _from_descriptions(
-        cls, about: dict[str, list[tuple[str, ox.NamedNode | ox.Literal]]], uris: Uris
+        cls, about: dict[str, list[tuple[str, Value]]], uris: Uris
     ) -> SearchIndex:
         base = uris.base
         typed: dict[str, str] = {}
@@ -684,13 +685,22 @@ class SearchIndex:
         targets = {uri for e in entities for _, uri in e.mappings}
         for uri in sorted(targets):
             m = ISCO_URI_RE.match(uri)
-            pairs = about.get(uri, ())
+            pairs = about.get(uri, [])
             notation = next((o.value for p, o in pairs if p == SKOS_NOTATION), None)
             if m is None and notation is None:
                 continue
-            labels = {o.language: o.value for p, o in pairs if p == SKOS_PREF}  # type: ignore[union-attr]
+            labels = {
+                o.language: o.value
+                for p, o in pairs
+                if p == SKOS_PREF and isinstance(o, ox.Literal)  # labels are literals
+            }
             label = labels.get("en") or next(iter(labels.values()), "")
-            isco[uri] = IscoGroup(uri, notation or m["code"], label)  # type: ignore[index]
+            if notation:
+                code = notation
+            else:
+                assert m is not None  # a group without a notation has an ISCO-08 URI
+                code = m["code"]
+            isco[uri] = IscoGroup(uri, code, label)
         type_labels: dict[str, dict[str, str]] = {}
         for cls_uri, kind in TYPE_BY_CLASS.items():
             names = {
@@ -787,7 +797,7 @@ class SearchIndex:
                 stems, inner = self._stems_of(text, lang)
                 if not stems:
                     continue
-                variants = [(stems, fold(text))]
+                variants: list[tuple[tuple[str, ...], str | None]] = [(stems, fold(text))]
                 expanded = self._expand(stems)
                 if expanded is not None:
                     variants.append((expanded, None))
@@ -932,7 +942,7 @@ class SearchIndex:
 
     # ------------------------------------------------------------------------ facts
 
-    def _fact_labels(self) -> list[tuple[str, str, tuple[tuple[str, ...], ...]]]:
+    def _fact_labels(self) -> list[tuple[str, str, tuple[str, ...]]]:
         """(kind, id, stems) of every label of the categories and qualification levels,
         longest first: the words a query may name them by ("второй категории")."""
         out = []

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.query.store import QueryError, Term
+from kg.rdf.terms import Value, plain
 
 
 class LocalRepository:
@@ -41,12 +42,15 @@ class LocalRepository:
 
     async def select(
         self, query: str, bindings: Mapping[str, Term] | None = None
-    ) -> list[dict[str, Term]]:
+    ) -> list[dict[str, Value]]:
         results = self._query(query, bindings)
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError(400, "expected a query with a solutions result")
         names = [v.value for v in results.variables]
-        return [{n: t for n, t in zip(names, row, strict=True) if t is not None} for row in results]
+        return [
+            {n: plain(t) for n, t in zip(names, row, strict=True) if t is not None}
+            for row in results
+        ]
 
     async def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
         results = self._query(query, bindings)

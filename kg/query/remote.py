@@ -76,6 +76,7 @@ from kg.query.store import (
     is_deterministic,
     unescape_codepoints,
 )
+from kg.rdf.terms import written
 
 log = logging.getLogger(__name__)
 
@@ -541,9 +542,9 @@ class RemoteQueryService:
             raise QueryError(406, f"no acceptable format for a {form.value} result")
         bound = tuple(sorted((n, str(t)) for n, t in (bindings or {}).items()))
         key = (text, dataset, bound, media)
-        cacheable = self._cache is not None and is_deterministic(plain)
-        if cacheable:
-            hit = self._cache.get(key)  # type: ignore[union-attr]
+        cache = self._cache if self._cache is not None and is_deterministic(plain) else None
+        if cache is not None:
+            hit = cache.get(key)
             if hit is not None:
                 self.stats.cache_hits += 1
                 return hit
@@ -557,8 +558,8 @@ class RemoteQueryService:
             _reserialise, body, content_type, form, media, self.row_cap, self.spec.prefixes
         )
         result = QueryResult(form, media, payload, rows)
-        if cacheable:
-            self._cache.put(key, result)  # type: ignore[union-attr]
+        if cache is not None:
+            cache.put(key, result)
         return result
 
     # -------------------------------------------------------------- talking to the store
@@ -696,25 +697,26 @@ def _reserialise(
     """(bytes in `media`, rows) from the store's answer; 422 past `cap` (runs in a thread)."""
     try:
         if form is QueryForm.GRAPH:
-            fmt = _rdf_format(content_type)
-            triples = [q.triple for q in itertools.islice(ox.parse(body, fmt), cap + 1)]
+            rdf_format = _rdf_format(content_type)
+            triples = [q.triple for q in itertools.islice(ox.parse(body, rdf_format), cap + 1)]
             if len(triples) > cap:
                 raise QueryError(422, _row_cap(cap, "triples"))
             chosen = dict(prefixes) if media == TURTLE else None
-            return ox.serialize(triples, format=RDF_FORMAT[media], prefixes=chosen), len(triples)
+            out = written(ox.serialize(triples, format=RDF_FORMAT[media], prefixes=chosen))
+            return out, len(triples)
         fmt = _results_format(content_type)
         results = ox.parse_query_results(body, fmt)
         if form is QueryForm.BOOLEAN:
             if not isinstance(results, ox.QueryBoolean):
                 raise QueryError(503, "the SPARQL store answered an ASK query with solutions")
-            return results.serialize(format=RESULTS_FORMAT[media]), 1
+            return written(results.serialize(format=RESULTS_FORMAT[media])), 1
         if not isinstance(results, ox.QuerySolutions):
             raise QueryError(503, "the SPARQL store answered a SELECT query with a boolean")
         rows = sum(1 for _ in itertools.islice(results, cap + 1))
         if rows > cap:
             raise QueryError(422, _row_cap(cap, "rows"))
         again = ox.parse_query_results(body, fmt)
-        return again.serialize(format=RESULTS_FORMAT[media]), rows  # type: ignore[union-attr]
+        return written(again.serialize(format=RESULTS_FORMAT[media])), rows
     except (SyntaxError, ValueError) as e:
         log.warning("unreadable answer from the SPARQL store: %s", e)
         raise QueryError(503, "the SPARQL store gave an answer that could not be read") from None

@@ -54,11 +54,12 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import pyoxigraph as ox
 
 from kg.cache import ByteCache
+from kg.rdf.terms import Value, plain
 
 if TYPE_CHECKING:
     from kg.settings import Settings
@@ -106,7 +107,8 @@ class Formats(NamedTuple):
     graph: str | None = TURTLE
 
     def for_form(self, form: QueryForm) -> str | None:
-        return getattr(self, form.value)  # type: ignore[no-any-return]
+        media: str | None = getattr(self, form.value)
+        return media
 
 
 DEFAULT_FORMATS = Formats()
@@ -461,7 +463,8 @@ class _Evaluator:
         media = self._media(QueryForm.SOLUTIONS, job)
         writer = _CountingWriter(self.cap + 1)
         try:
-            results.serialize(writer, format=ox.QueryResultsFormat.TSV)
+            # pyoxigraph only calls write() (and flush()); its stubs ask for a whole IO[bytes]
+            results.serialize(writer, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
         except _RowCapExceeded:
             raise QueryError(422, row_cap_message(self.cap, "rows")) from None
         tsv = b"".join(writer.chunks)
@@ -525,12 +528,17 @@ def _load_store(spec: StoreSpec) -> tuple[ox.Store, dict[str | None, int]]:
     counts: dict[str | None, int] = {}
     for iri, path in spec.named_graphs:
         store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(iri))
-    count = "SELECT (COUNT(*) AS ?n) WHERE { %s }"
-    counts[None] = int(next(iter(store.query(count % "?s ?p ?o")))[0].value)
+    counts[None] = _count(store, "?s ?p ?o")
     for iri, _ in spec.named_graphs:
-        pattern = f"GRAPH <{iri}> {{ ?s ?p ?o }}"
-        counts[iri] = int(next(iter(store.query(count % pattern)))[0].value)
+        counts[iri] = _count(store, f"GRAPH <{iri}> {{ ?s ?p ?o }}")
     return store, counts
+
+
+def _count(store: ox.Store, pattern: str) -> int:
+    """How many solutions a graph pattern has."""
+    solutions = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+    assert isinstance(solutions, ox.QuerySolutions)  # a SELECT query
+    return int(next(iter(solutions))[0].value)
 
 
 #: Per machine: (AUDIT_ARCH_*, socket, connect, io_uring_setup, seccomp) syscall numbers.
@@ -632,15 +640,20 @@ def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
 # ---------------------------------------------------------------------------- parent side
 
 
-def _mp_context(start_method: str | None) -> multiprocessing.context.BaseContext:
+def _mp_context(
+    start_method: str | None,
+) -> multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext:
     methods = multiprocessing.get_all_start_methods()
     method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
     if method == "fork":
         raise ValueError("query workers need 'spawn' or 'forkserver', not 'fork'")
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # workers fork with pyoxigraph and rdflib's SPARQL parser already imported
-        ctx.set_forkserver_preload(["kg.query.store", "rdflib.plugins.sparql.parser"])
+    if method == "spawn":
+        return multiprocessing.get_context("spawn")
+    if method != "forkserver":
+        raise ValueError(f"cannot find context for {method!r}")  # multiprocessing's words
+    ctx = multiprocessing.get_context("forkserver")
+    # workers fork with pyoxigraph and rdflib's SPARQL parser already imported
+    ctx.set_forkserver_preload(["kg.query.store", "rdflib.plugins.sparql.parser"])
     return ctx
 
 
@@ -1060,8 +1073,8 @@ class QueryService:
             media = formats.for_form(form)
             if media is None:
                 raise QueryError(406, not_acceptable_message(form))
-            if cacheable:
-                hit = self._cache.get((*base, media))  # type: ignore[union-attr]
+            if cacheable and self._cache is not None:  # cacheable only with a cache
+                hit = self._cache.get((*base, media))
                 if hit is not None:
                     self.stats.cache_hits += 1
                     return hit
@@ -1108,14 +1121,28 @@ class QueryService:
         if known[0] is None:
             known[0] = result.form
             self._known.put(base, known)
-        if known[1]:
-            self._cache.put((*base, media), result)  # type: ignore[union-attr]
+        if known[1] and self._cache is not None:
+            self._cache.put((*base, media), result)
         return result
 
 
 # ---------------------------------------------------------------------------- repository
 
 _REPOSITORY_FORMATS = Formats(solutions=TSV, boolean=SPARQL_JSON, graph=N_TRIPLES)
+
+
+class QueryExecutor(Protocol):
+    """What a Repository asks its queries of: QueryService, or kg.query.remote's service."""
+
+    async def execute(
+        self,
+        query: str,
+        *,
+        dataset: Dataset | None = None,
+        formats: Formats = DEFAULT_FORMATS,
+        bindings: Mapping[str, Term] | None = None,
+        priority: bool = False,
+    ) -> QueryResult: ...
 
 
 class Repository:
@@ -1128,19 +1155,20 @@ class Repository:
     so write ``SELECT * WHERE``, or list it.
     """
 
-    def __init__(self, service: QueryService) -> None:
+    def __init__(self, service: QueryExecutor) -> None:
         self._service = service
 
     async def select(
         self, query: str, bindings: Mapping[str, Term] | None = None
-    ) -> list[dict[str, Term]]:
+    ) -> list[dict[str, Value]]:
         """Rows of a SELECT query, each a {variable name: term} dict without unbound ones."""
         result = await self._run(query, bindings, QueryForm.SOLUTIONS)
         solutions = ox.parse_query_results(result.body, ox.QueryResultsFormat.TSV)
-        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        assert isinstance(solutions, ox.QuerySolutions)  # the TSV of a SELECT query
+        names = [v.value for v in solutions.variables]
         return [
-            {name: term for name, term in zip(names, row, strict=True) if term is not None}
-            for row in solutions  # type: ignore[union-attr]
+            {name: plain(term) for name, term in zip(names, row, strict=True) if term is not None}
+            for row in solutions
         ]
 
     async def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:

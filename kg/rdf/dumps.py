@@ -14,6 +14,8 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.rdf.terms import Value, plain, value, written
+
 #: Prefixes of the published JSON-LD context (also served as context.jsonld).
 CONTEXT_PREFIXES = {
     "adms": "http://www.w3.org/ns/adms#",
@@ -57,11 +59,11 @@ def triples(nt: bytes) -> list[ox.Triple]:
 
 
 def turtle(ts: list[ox.Triple]) -> bytes:
-    return ox.serialize(ts, format=ox.RdfFormat.TURTLE, prefixes=CONTEXT_PREFIXES)
+    return written(ox.serialize(ts, format=ox.RdfFormat.TURTLE, prefixes=CONTEXT_PREFIXES))
 
 
 def rdfxml(ts: list[ox.Triple]) -> bytes:
-    return ox.serialize(ts, format=ox.RdfFormat.RDF_XML, prefixes=CONTEXT_PREFIXES)
+    return written(ox.serialize(ts, format=ox.RdfFormat.RDF_XML, prefixes=CONTEXT_PREFIXES))
 
 
 def jsonld(ts: list[ox.Triple]) -> bytes:
@@ -69,12 +71,13 @@ def jsonld(ts: list[ox.Triple]) -> bytes:
     (readers need no network), compact IRIs from the published prefixes."""
     nodes: dict[str, dict[str, Any]] = {}
     for t in ts:
-        node = nodes.setdefault(t.subject.value, {"@id": _compact(t.subject.value)})
+        subject = value(t.subject)
+        node = nodes.setdefault(subject, {"@id": _compact(subject)})
         predicate = t.predicate.value
         if predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
             node.setdefault("@type", []).append(_compact(t.object.value))
             continue
-        node.setdefault(_compact(predicate), []).append(_value(t.object))
+        node.setdefault(_compact(predicate), []).append(_value(plain(t.object)))
     doc = {
         "@context": jsonld_context()["@context"],
         "@graph": [nodes[key] for key in sorted(nodes)],
@@ -92,7 +95,7 @@ def _compact(iri: str) -> str:
     return f"{best}:{iri[len(CONTEXT_PREFIXES[best]) :]}" if best else iri
 
 
-def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+def _value(term: Value) -> dict[str, str]:
     if isinstance(term, ox.NamedNode):
         return {"@id": term.value}
     if isinstance(term, ox.BlankNode):

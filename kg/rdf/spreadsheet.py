@@ -17,12 +17,15 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 
 from kg.rdf.tables import isco_groups, label_of, position_rows
 from kg.uris import KG
@@ -53,7 +56,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 )
 
 
-def _names(g: Graph, subjects: list[URIRef]) -> str:
+def _names(g: Graph, subjects: Iterable[Node]) -> str:
     """Kazakh names (the law's words) of linked concepts, '; '-separated, in a fixed order."""
     return "; ".join(sorted(label_of(g, s, "kk") for s in subjects))
 
@@ -78,7 +81,7 @@ def position_table(g: Graph) -> list[list[str]]:
                 label_of(g, g.value(pos, KG.sector), "kk"),
                 label_of(g, g.value(pos, KG.qualificationLevel), "kk"),
                 label_of(g, g.value(pos, KG.category), "kk"),
-                _names(g, list(g.objects(pos, KG.institutionType))),
+                _names(g, g.objects(pos, KG.institutionType)),
                 label_of(g, g.value(pos, KG.significanceLevel), "kk"),
                 " ".join(code for code, _ in groups),
                 "; ".join(label for _, label in groups),
@@ -93,6 +96,7 @@ def positions_xlsx(g: Graph, modified: date | str) -> bytes:
     when = datetime.fromisoformat(str(modified)[:10])
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = SHEET
     ws.append([header for header, _ in COLUMNS])
     for cell in ws[1]:

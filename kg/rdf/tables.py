@@ -13,10 +13,12 @@ import io
 import json
 from typing import Any
 
-from rdflib import OWL, RDF, SKOS, Graph, Literal, URIRef
+from rdflib import OWL, RDF, SKOS, Graph, Literal
 from rdflib.namespace import DCTERMS
+from rdflib.term import Node
 
 from kg.curate.notation import natural_key
+from kg.rdf.terms import ordered
 from kg.uris import KG, OA, Uris
 
 POSITIONS_CSV = "positions.csv"
@@ -97,17 +99,24 @@ COLUMNS: list[tuple[str, str, str, str]] = [
 MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch)
 
 
-def _last(uri: URIRef | None) -> str:
+def _last(uri: Node | None) -> str:
     return "" if uri is None else str(uri).rstrip("/").rsplit("/", 1)[-1]
 
 
-def label_of(g: Graph, s: URIRef | None, lang: str) -> str:
+def label_of(g: Graph, s: Node | None, lang: str) -> str:
     if s is None:
         return ""
-    return next((str(x) for x in g.objects(s, SKOS.prefLabel) if x.language == lang), "")
+    return next(
+        (
+            str(x)
+            for x in g.objects(s, SKOS.prefLabel)
+            if isinstance(x, Literal) and x.language == lang
+        ),
+        "",
+    )
 
 
-def isco_groups(g: Graph, pos: URIRef) -> list[tuple[str, str]]:
+def isco_groups(g: Graph, pos: Node) -> list[tuple[str, str]]:
     """(code, English label) of a position's ISCO-08 group where the register's facts decide
     it, else of the groups of its occupation whose mapping applies to its qualification level
     (a mapping limited to a level says so)."""
@@ -122,8 +131,8 @@ def isco_groups(g: Graph, pos: URIRef) -> list[tuple[str, str]]:
     level = g.value(pos, KG.qualificationLevel)
     out: dict[str, str] = {}
     for predicate in MAPPING_PREDICATES:
-        for target in sorted(g.objects(occupation, predicate)):
-            limits: set = set()
+        for target in ordered(g.objects(occupation, predicate)):
+            limits: set[Node] = set()
             for record in g.subjects(OWL.annotatedSource, occupation):
                 if (record, OWL.annotatedTarget, target) in g and (
                     record,
@@ -160,7 +169,11 @@ def position_rows(g: Graph) -> list[dict[str, str]]:
                     exact = str(g.value(sel, OA.exact))
                 else:
                     start, end = str(g.value(sel, OA.start)), str(g.value(sel, OA.end))
-        label = next(str(lbl) for lbl in g.objects(pos, SKOS.prefLabel) if lbl.language == "kk")
+        label = next(
+            str(lbl)
+            for lbl in g.objects(pos, SKOS.prefLabel)
+            if isinstance(lbl, Literal) and lbl.language == "kk"
+        )
         rows.append(
             {
                 "position_uri": str(pos),

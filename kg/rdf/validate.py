@@ -18,6 +18,7 @@ from pathlib import Path
 import pyshacl
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
+from rdflib.term import Node
 
 from kg.errors import KgError
 from kg.rdf.shacl_settings import validation_kwargs
@@ -108,10 +109,11 @@ def _merge(reports: list[Graph]) -> ValidationResult:
     merged.bind("sh", SH)
     report_node = URIRef("urn:kg:shacl-report")
     merged.add((report_node, RDF.type, SH.ValidationReport))
-    found: list[tuple[Violation, Graph, object]] = []
+    found: list[tuple[Violation, Graph, Node]] = []
     conforms = True
     for report in reports:
         for _, _, c in report.triples((None, SH.conforms, None)):
+            assert isinstance(c, Literal)  # sh:conforms is an xsd:boolean
             conforms = conforms and bool(c.toPython())
         for result in report.subjects(RDF.type, SH.ValidationResult):
             found.append((_violation(report, result), report, result))

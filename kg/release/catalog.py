@@ -36,7 +36,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.rdf import dumps, sssom
+from kg.rdf import dumps, sssom, terms
 from kg.release.archive import ArchivedRelease, check_version
 from kg.release.changes import ATOM_MEDIA_TYPE, CHANGES_ATOM, CHANGES_TTL
 from kg.release.folder import SUMS_NAME, Artifact
@@ -552,7 +552,7 @@ def graph_stats(triples: Iterable[ox.Triple], uri_space: str) -> GraphStats:
     instances: dict[str, set[str]] = {}
     for t in triples:
         count += 1
-        s = t.subject.value
+        s = terms.value(t.subject)
         subjects.add(str(t.subject))
         objects.add(str(t.object))
         properties[t.predicate.value] += 1
@@ -623,7 +623,7 @@ def void_triples(
 
 
 def _turtle(triples: list[ox.Triple]) -> bytes:
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    return terms.written(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
 
 
 def catalog_artifacts(
@@ -727,7 +727,7 @@ def release_files(release_dir: Path, catalog: Sequence[ox.Triple] = ()) -> list[
     described: dict[str, dict[str, str]] = {}
     licence, licence_title = None, None
     for t in catalog:
-        s, p, o = t.subject.value, t.predicate.value, t.object.value
+        s, p, o = terms.value(t.subject), t.predicate.value, terms.value(t.object)
         if p == str(DCAT.downloadURL) and o.rsplit("/", 2)[-2] == "downloads":  # unversioned
             described.setdefault(s, {})["name"] = o.rsplit("/", 1)[-1]
         elif p == str(DCAT.mediaType):
@@ -737,8 +737,8 @@ def release_files(release_dir: Path, catalog: Sequence[ox.Triple] = ()) -> list[
         elif p == DCT + "license":
             licence = o
     for t in catalog:
-        if licence and t.subject.value == licence and t.predicate.value == RDFS + "label":
-            licence_title = t.object.value
+        if licence and terms.value(t.subject) == licence and t.predicate.value == RDFS + "label":
+            licence_title = terms.value(t.object)
     by_file = {d["name"]: d for d in described.values() if "name" in d}
     files = []
     for name in sorted(sums):
@@ -776,14 +776,16 @@ class ReleaseSummary:
 def release_summary(catalog: Sequence[ox.Triple]) -> ReleaseSummary:
     """Version, dates, English version notes and licence of the latest-release dataset (the
     one with a dcat:version that is no version of another); empty without a catalog."""
-    versioned = {t.subject.value for t in catalog if t.predicate.value == str(DCAT.version)}
-    versions = {t.subject.value for t in catalog if t.predicate.value == str(DCAT.isVersionOf)}
+    versioned = {terms.value(t.subject) for t in catalog if t.predicate.value == str(DCAT.version)}
+    versions = {
+        terms.value(t.subject) for t in catalog if t.predicate.value == str(DCAT.isVersionOf)
+    }
     main = min(versioned - versions, default=None)
     if main is None:
         return ReleaseSummary()
     facts: dict[str, str] = {}
     for t in catalog:
-        if t.subject.value != main:
+        if terms.value(t.subject) != main:
             continue
         p, o = t.predicate.value, t.object
         key = {
@@ -793,15 +795,16 @@ def release_summary(catalog: Sequence[ox.Triple]) -> ReleaseSummary:
             DCT + "license": "licence",
         }.get(p)
         if key:
-            facts[key] = o.value
+            facts[key] = terms.value(o)
         elif p == str(ADMS.versionNotes) and isinstance(o, ox.Literal) and o.language == "en":
             facts["notes"] = o.value
     if "licence" in facts:
         facts["licence_title"] = next(
             (
-                t.object.value
+                terms.value(t.object)
                 for t in catalog
-                if t.subject.value == facts["licence"] and t.predicate.value == RDFS + "label"
+                if terms.value(t.subject) == facts["licence"]
+                and t.predicate.value == RDFS + "label"
             ),
             facts["licence"],
         )

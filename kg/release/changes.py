@@ -34,6 +34,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from kg.rdf import dumps
+from kg.rdf.terms import Value, plain, value, written
 from kg.release.archive import ArchivedRelease, version_key
 from kg.release.diff import CS, Diff, compare
 from kg.uris import KG, Uris
@@ -209,7 +210,9 @@ def log_triples(base: str, parts: Iterable[ox.Triple]) -> list[ox.Triple]:
     parts = list(parts)
     root = ox.NamedNode(log_iri(base))
     entries = {
-        t.subject.value for t in parts if t.predicate.value == DCT + "isPartOf" and t.object == root
+        value(t.subject)
+        for t in parts
+        if t.predicate.value == DCT + "isPartOf" and t.object == root
     }
     triples = [
         ox.Triple(root, ox.NamedNode(RDFS + "label"), ox.Literal("What changed", language="en")),
@@ -259,7 +262,7 @@ PREFIXES = {
 
 def log_turtle(triples: list[ox.Triple]) -> bytes:
     """changes.ttl: the log's triples, sorted, as Turtle."""
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    return written(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
 
 
 # ---------------------------------------------------------------------------- reading
@@ -267,10 +270,10 @@ def log_turtle(triples: list[ox.Triple]) -> bytes:
 
 def read_log(triples: Sequence[ox.Triple], base: str) -> ChangeLog:
     """The log as the page and the feed show it, from its triples (e.g. changes.ttl)."""
-    by_subject: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = {}
+    by_subject: dict[str, dict[str, list[Value]]] = {}
     for t in triples:
-        by_subject.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(
-            t.object  # type: ignore[arg-type]
+        by_subject.setdefault(value(t.subject), {}).setdefault(t.predicate.value, []).append(
+            plain(t.object)
         )
 
     def first(s: str, p: str) -> str | None:

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
+from rdflib.term import Node
 
 from kg.curate.notation import natural_key
 from kg.errors import KgError
+from kg.rdf.terms import ordered
 from kg.uris import CS, KG
 
 MAPPING_PROPERTIES = (
@@ -101,7 +103,7 @@ def _concepts(g: Graph) -> set[URIRef]:
     return {c for c in g.subjects(RDF.type, SKOS.Concept) if isinstance(c, URIRef)}
 
 
-def _notation(g: Graph, c: URIRef) -> str:
+def _notation(g: Graph, c: Node | None) -> str:
     value = g.value(c, SKOS.notation)
     return "" if value is None else str(value)
 
@@ -141,7 +143,7 @@ def compare(old: Graph, new: Graph) -> Diff:
         n = _notation(new, c)
         old_g, new_g = old.value(c, KG.grade), new.value(c, KG.grade)
         if _deprecated(new, c) and not _deprecated(old, c):
-            successors = sorted(new.objects(c, DCTERMS.isReplacedBy))
+            successors = ordered(new.objects(c, DCTERMS.isReplacedBy))
             moved_to = [s for s in successors if new.value(s, KG.grade) not in (None, old_g)]
             kind = "moved" if moved_to else "deprecated"
             if moved_to:

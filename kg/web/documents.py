@@ -29,6 +29,7 @@ import pyoxigraph as ox
 
 from kg.cache import ByteCache
 from kg.rdf import dumps
+from kg.rdf.terms import written
 from kg.release.archive import ArchivedRelease, archive_of_release, archived_releases, version_key
 from kg.release.catalog import (
     ReleaseFile,
@@ -100,7 +101,8 @@ class Document:
 
 def _plain(value: Any) -> Any:
     """Dataclasses to JSON-ready values."""
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    is_instance = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    return dataclasses.asdict(value) if is_instance else value
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,9 @@ class Site:
     `archive_dir` holds the releases served at /downloads/<version>/ (default: the archive
     beside the release folder, kg.release.archive).
     """
+
+    #: Paths the sitemap lists, set when it is first asked for (kg.web.linked_data).
+    sitemap_paths: list[str]
 
     def __init__(
         self,
@@ -172,7 +177,7 @@ class Site:
             quote_roles=QUOTE_ROLES,
             change_kinds=CHANGE_KINDS,
         )
-        self._cache: ByteCache[tuple[str, str], Document] = ByteCache(
+        self._cache: ByteCache[tuple[str, str, str], Document] = ByteCache(
             cache_bytes, cache_bytes // 4, lambda key, doc: len(key[0]) + len(doc.body) + 200
         )
 
@@ -481,7 +486,7 @@ def serialize(triples: list[ox.Triple], fmt: str) -> bytes:
     if fmt == "jsonld":
         return dumps.jsonld(triples)
     prefixes = PREFIXES if fmt in ("ttl", "rdf") else None
-    return ox.serialize(triples, format=_RDF_WRITERS[fmt], prefixes=prefixes)
+    return written(ox.serialize(triples, format=_RDF_WRITERS[fmt], prefixes=prefixes))
 
 
 def _search_term(path: str) -> str:

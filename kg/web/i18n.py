@@ -151,5 +151,5 @@ def from_accept_language(header: str | None) -> str | None:
 def choose(explicit: str | None, accept_language: str | None) -> str:
     """Explicit choice (a URL prefix), else Accept-Language, else Kazakh."""
     if explicit in LANGUAGES:
-        return explicit  # type: ignore[return-value]
+        return explicit
     return from_accept_language(accept_language) or DEFAULT

@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from kg.curate.notation import natural_key
 from kg.query.store import Term
+from kg.rdf.terms import Value, plain
 from kg.uris import KG, ONTOLOGY_IRI, Uris
 
 
@@ -359,7 +360,7 @@ class Repository(Protocol):
 
     async def select(
         self, query: str, bindings: Mapping[str, Term] | None = None
-    ) -> list[dict[str, Term]]: ...
+    ) -> list[dict[str, Value]]: ...
 
     async def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool: ...
 
@@ -603,7 +604,7 @@ def az_index(titles: Sequence[tuple[str, Link]], lang: str) -> list[AzLetter]:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _names(row: Mapping[str, Term], keys: Mapping[str, str]) -> dict[str, str]:
+def _names(row: Mapping[str, Value], keys: Mapping[str, str]) -> dict[str, str]:
     """A thing's names by language from the columns of a query row (language -> column)."""
     return {lang: row[key].value for lang, key in keys.items() if key in row}
 
@@ -624,7 +625,7 @@ def _plain_name(iri: str) -> str:
     return words.strip() or iri
 
 
-def _lang(term: Term) -> str | None:
+def _lang(term: Value) -> str | None:
     return term.language if isinstance(term, ox.Literal) else None
 
 
@@ -635,13 +636,13 @@ def _short(iri: str) -> str:
     return iri
 
 
-def _pick(values: Sequence[Term]) -> Term | None:
+def _pick(values: Sequence[Value]) -> Value | None:
     """The value to show first: Kazakh, then Russian, English, untagged, anything."""
     order = {lang: i for i, lang in enumerate(("kk", "ru", "en", None))}
     return min(values, key=lambda v: order.get(_lang(v), 9), default=None)
 
 
-def _text(term: Term, unofficial: bool = False) -> Text:
+def _text(term: Value, unofficial: bool = False) -> Text:
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value if term.datatype else None
         shown = None if datatype in (None, XSD + "string", RDF + "langString") else _short(datatype)
@@ -660,22 +661,22 @@ class _Index:
     """Triples grouped by subject and predicate, in a stable order."""
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
-        self.by_subject: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.by_subject: dict[str, dict[str, list[Value]]] = defaultdict(lambda: defaultdict(list))
         self.incoming: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for t in sorted(triples, key=str):
             s = t.subject.value if isinstance(t.subject, ox.NamedNode) else str(t.subject)
-            self.by_subject[s][t.predicate.value].append(t.object)
+            self.by_subject[s][t.predicate.value].append(plain(t.object))
             if isinstance(t.object, ox.NamedNode):
                 self.incoming[t.object.value].append((t.predicate.value, s))
 
-    def values(self, s: str, p: str) -> list[Term]:
+    def values(self, s: str, p: str) -> list[Value]:
         return self.by_subject.get(s, {}).get(p, [])
 
-    def first(self, s: str, p: str) -> Term | None:
+    def first(self, s: str, p: str) -> Value | None:
         values = self.values(s, p)
         return values[0] if values else None
 
-    def label(self, s: str) -> Term | None:
+    def label(self, s: str) -> Value | None:
         for p in LABEL_PROPERTIES:
             chosen = _pick(self.values(s, p))
             if chosen is not None:
@@ -704,7 +705,7 @@ class PageService:
         self.uris = Uris(base_iri)
         self.base = self.uris.base
         self.publication = {k: list(v) for k, v in (publication or {}).items()}
-        self._property_labels: dict[str, str] | None = None
+        self._property_labels: dict[str, dict[str, str]] | None = None
 
     # ------------------------------------------------------------------ paths
 
@@ -813,6 +814,11 @@ class PageService:
         if iri not in index.by_subject:
             return None
         this = ox.NamedNode(iri)
+        ancestors: list[dict[str, Value]]
+        decisions: list[dict[str, Value]]
+        incoming: list[dict[str, Value]]
+        counts: list[dict[str, Value]]
+        acts: list[dict[str, Value]]
         if self._in_publication(iri) or kind in ("catalog", "void"):
             ancestors, decisions, incoming, counts, acts = [], [], [], [], []
             labels = await self.property_labels()
@@ -907,7 +913,7 @@ class PageService:
     def _header(self, index: _Index, iri: str, kind: str) -> tuple[list[Text], str]:
         """The labels to show under the title (Kazakh first, translations marked) and the title."""
         own = index.by_subject[iri]
-        values: list[Term] = next((list(own[p]) for p in LABEL_PROPERTIES if own.get(p)), [])
+        values: list[Value] = next((list(own[p]) for p in LABEL_PROPERTIES if own.get(p)), [])
         unofficial = {v.value for v in own.get(KGNS + "unofficialLabelLanguage", [])}
         if not unofficial and any(_lang(v) == "kk" for v in values):
             unofficial = set(UNOFFICIAL)  # a concept labelled in Kazakh: ru/en are ours
@@ -921,7 +927,7 @@ class PageService:
             return header, self._link(index, quoted[0]).label if quoted else iri
         return header, index.notation(iri) or iri
 
-    def _links(self, index: _Index, values: Iterable[Term]) -> list[Link]:
+    def _links(self, index: _Index, values: Iterable[Value]) -> list[Link]:
         links = [self._link(index, v.value) for v in values if isinstance(v, ox.NamedNode)]
         links.sort(key=lambda link: (natural_key(link.notation or ""), link.label))
         return links
@@ -929,8 +935,8 @@ class PageService:
     def _breadcrumb(
         self,
         index: _Index,
-        own: Mapping[str, list[Term]],
-        ancestors: Sequence[Mapping[str, Term]],
+        own: Mapping[str, list[Value]],
+        ancestors: Sequence[Mapping[str, Value]],
         scheme_iri: str | None,
     ) -> list[Link]:
         """From the scheme down to the parent, following skos:broader."""
@@ -956,7 +962,7 @@ class PageService:
         crumbs.reverse()
         return crumbs
 
-    def _decision(self, r: Mapping[str, Term]) -> Decision:
+    def _decision(self, r: Mapping[str, Value]) -> Decision:
         d = r["d"].value
         kind = (
             Link(
@@ -1002,8 +1008,8 @@ class PageService:
 
     def _incoming(
         self,
-        rows: Sequence[Mapping[str, Term]],
-        counts: Sequence[Mapping[str, Term]],
+        rows: Sequence[Mapping[str, Value]],
+        counts: Sequence[Mapping[str, Value]],
         labels: Mapping[str, dict[str, str]],
     ) -> list[Statement]:
         """What links here, per property, with how many there are in all."""
@@ -1069,18 +1075,20 @@ class PageService:
             )
         return sections
 
-    def _quote(self, index: _Index, q: str, acts: Mapping[str, dict[str, Term]]) -> Quote:
+    def _quote(self, index: _Index, q: str, acts: Mapping[str, dict[str, Value]]) -> Quote:
         exact = prefix = suffix = ""
         start = end = None
         for sel in index.values(q, OA + "hasSelector"):
             s = sel.value
-            if index.first(s, OA + "exact") is not None:
-                exact = index.first(s, OA + "exact").value  # type: ignore[union-attr]
+            quoted = index.first(s, OA + "exact")
+            if quoted is not None:
+                exact = quoted.value
                 prefix = getattr(index.first(s, OA + "prefix"), "value", "")
                 suffix = getattr(index.first(s, OA + "suffix"), "value", "")
-            if index.first(s, OA + "start") is not None:
-                start = int(index.first(s, OA + "start").value)  # type: ignore[union-attr]
-                end = int(index.first(s, OA + "end").value)  # type: ignore[union-attr]
+            start_at, end_at = index.first(s, OA + "start"), index.first(s, OA + "end")
+            if start_at is not None:
+                assert end_at is not None  # a position selector has a start and an end
+                start, end = int(start_at.value), int(end_at.value)
         source = index.first(q, OA + "hasSource")
         act = None
         if source is not None and source.value in acts:
@@ -1181,7 +1189,7 @@ class PageService:
         tiers: dict[tuple[str, str | None, str], BrowseTier] = {}
         grades: dict[str, tuple[BrowseGrade, BrowseBlock]] = {}
 
-        def link(r: Mapping[str, Term], key: str, label: str, notation: str) -> Link:
+        def link(r: Mapping[str, Value], key: str, label: str, notation: str) -> Link:
             iri = r[key].value
             code = r[notation].value if notation in r else None
             text = r[label].value if label in r else (code or iri)
@@ -1251,7 +1259,7 @@ def _bounded(triples: Sequence[ox.Triple], iri: str) -> list[ox.Triple]:
     labels = [
         t
         for t in triples
-        if t.subject.value in linked
+        if plain(t.subject).value in linked
         and (t.predicate.value in LABEL_PROPERTIES or t.predicate.value == SKOS + "notation")
     ]
     return own + labels
@@ -1259,7 +1267,7 @@ def _bounded(triples: Sequence[ox.Triple], iri: str) -> list[ox.Triple]:
 
 def _schema_org(
     iri: str,
-    own: Mapping[str, list[Term]],
+    own: Mapping[str, list[Value]],
     header: list[Text],
     notation: str | None,
     definitions: list[Text],
@@ -1293,7 +1301,7 @@ def _schema_org(
 
 
 def structure_figure(
-    rows: Sequence[Mapping[str, Term]],
+    rows: Sequence[Mapping[str, Value]],
     href: Any,
     width: float = 960.0,
     row_height: float = 44.0,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -107,7 +107,7 @@ HTML_PAGES = ("/search", "/finder")
 class CorsRoute(APIRoute):
     """A route whose every answer carries CORS headers, errors included."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
@@ -377,7 +377,9 @@ TypeParam = Annotated[
 LimitParam = Annotated[
     int, Query(ge=1, description="Most entities to return (at most max_limit, 500 by default)")
 ]
-_TOO_LARGE = {413: {"description": "Over a limit of the service; the body names it"}}
+_TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Over a limit of the service; the body names it"}
+}
 PageParam = Annotated[int, Query(ge=1, le=10000, description="Page of result rows, from 1")]
 PerPageParam = Annotated[int, Query(ge=1, le=100, description="Result rows (titles) per page")]
 SectorParam = Annotated[
@@ -590,7 +592,9 @@ def _documented(*params: tuple[str, str], form: bool = False) -> dict[str, Any]:
 _CALLBACK_DOC = ("callback", "JSONP: wrap the JSON answer in a call of this function")
 _TEXT = {"type": "string"}
 _PARAM_SCHEMAS = {"callback": {"type": "string", "pattern": _CALLBACK_RE.pattern, "maxLength": 128}}
-_BAD_REQUEST = {400: {"description": "A malformed request; the body says why"}}
+_BAD_REQUEST: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A malformed request; the body says why"}
+}
 
 
 @router.api_route(

@@ -102,7 +102,7 @@ def serve(release_dir: Path, settings: Settings, host: str = "127.0.0.1", port: 
         access_log=False,
         log_level="warning",
         server_header=False,
-        timeout_keep_alive=settings.keep_alive_timeout,
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]  # seconds, float works
         limit_concurrency=settings.max_connections,
         # X-Forwarded-For/-Proto only from the configured proxies (uvicorn's own default
         # believes 127.0.0.1, so a local client could pick its address for the rate limit)

@@ -43,6 +43,7 @@ from kg.query.store import (
     QueryResult,
     QueryService,
 )
+from kg.rdf.terms import written
 from kg.uris import Uris
 from kg.web.negotiation import CACHE_BYTES, CACHE_ENTRY_BYTES, choose
 
@@ -561,8 +562,12 @@ def _description_bytes(app: Any, endpoint: str, media: str) -> bytes:
             endpoint, app.state.query_service, app.state.settings.base_iri
         )
         prefixes = {**_DESCRIPTION_PREFIXES, "limit": limits_namespace(app.state.settings.base_iri)}
-        body = ox.serialize(
-            triples, format=_DESCRIPTION_RDF[media], prefixes=prefixes if media == TURTLE else None
+        body = written(
+            ox.serialize(
+                triples,
+                format=_DESCRIPTION_RDF[media],
+                prefixes=prefixes if media == TURTLE else None,
+            )
         )
         cache.put(key, body)
     return body
