@@ -705,6 +705,11 @@ class PageService:
         self.uris = Uris(base_iri)
         self.base = self.uris.base
         self.publication = {k: list(v) for k, v in (publication or {}).items()}
+        # asked for every page of the export: made once, not scanned per page
+        self._published = [t for triples in self.publication.values() for t in triples]
+        self._published_subjects = frozenset(
+            t.subject.value for t in self._published if isinstance(t.subject, ox.NamedNode)
+        )
         self._property_labels: dict[str, dict[str, str]] | None = None
 
     # ------------------------------------------------------------------ paths
@@ -726,14 +731,8 @@ class PageService:
 
     # ------------------------------------------------------------------ descriptions
 
-    def _publication_all(self) -> list[ox.Triple]:
-        return [t for triples in self.publication.values() for t in triples]
-
     def _in_publication(self, iri: str) -> bool:
-        return any(
-            isinstance(t.subject, ox.NamedNode) and t.subject.value == iri
-            for t in self._publication_all()
-        )
+        return iri in self._published_subjects
 
     async def exists(self, iri: str, kind: str) -> bool:
         """Whether the release describes `iri` (so its URI dereferences)."""
@@ -753,7 +752,7 @@ class PageService:
                 f'FILTER(?s = <{VOCABULARY}> || STRSTARTS(STR(?s), "{VOCABULARY}#")) }}'
             )
         elif self._in_publication(iri):
-            triples = _bounded(self._publication_all(), iri)
+            triples = _bounded(self._published, iri)
         else:
             triples = await self.repo.construct(_DESCRIBE, {"this": ox.NamedNode(iri)})
         unique = {str(t): t for t in triples}
