@@ -30,6 +30,7 @@ import anyio
 from starlette.requests import Request
 
 from kg.settings import Settings
+from kg.web.context import context
 
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
@@ -64,15 +65,12 @@ def give_back_large_blocks() -> None:
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    return context(request).settings
 
 
 async def off_loop(request: Request, fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)` in a worker thread, at most ``search_threads`` at once per process."""
-    state = request.app.state
-    limiter = getattr(state, "search_limiter", None)
-    if limiter is None:
-        limiter = state.search_limiter = anyio.CapacityLimiter(settings_of(request).search_threads)
+    limiter = context(request).search_limiter
     return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=limiter)
 
 

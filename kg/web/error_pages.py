@@ -52,11 +52,11 @@ MACHINE_PATHS = ("/reconcile", "/healthz", "/downloads/")
 
 
 def wants_page(request: Request) -> bool:
-    """True for a browser on a page for people (the site installed, HTML preferred)."""
+    """True for a browser on a page for people (HTML preferred)."""
     path = request.url.path
     if path.startswith(MACHINE_PATHS) or "/api/" in path:
         return False  # services for programs answer as their documentation says
-    return hasattr(request.app.state, "site") and wants_html(request)
+    return wants_html(request)
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

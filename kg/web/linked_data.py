@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg.release.catalog import ReleaseFile
 from kg.web import i18n
+from kg.web.context import context
 from kg.web.documents import (
     LOCALIZED_SERVICES,
     MAX_AGE,
@@ -44,20 +45,8 @@ _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def install(app: FastAPI) -> None:
-    """Add the site to an app made by kg.web.app.create_app (routes, 404 page, app.state.site)."""
-    settings = app.state.settings
-    templates = Path(settings.templates_dir)
-    app.state.site = Site(
-        app.state.repository,
-        app.state.release_dir,
-        settings.base_iri,
-        templates,
-        templates.parent / "static",
-    )
-    # Pages of other modules rendered by app.state.templates (search) extend base.html too.
-    i18n.install(app.state.templates.env)
-    app.state.templates.env.globals.update(app.state.site.env.globals)
-    app.state.templates.env.filters.update(app.state.site.env.filters)
+    """Add the site's routes and 404 page to an app made by kg.web.app.create_app (whose
+    context holds the Site)."""
     app.add_middleware(LanguagePrefix)
     # Text answers compressed when the client accepts gzip (adds Vary: Accept-Encoding).
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -145,7 +134,7 @@ class TableRoute(BaseRoute):
 
 
 def _site(request: Request) -> Site:
-    return request.app.state.site
+    return context(request).site
 
 
 async def _dispatch(
@@ -378,7 +367,7 @@ def not_found(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Unknown paths get the site's 404; other HTTP errors keep FastAPI's answer."""
-    if exc.status_code == 404 and hasattr(request.app.state, "site"):
+    if exc.status_code == 404:
         return not_found(request)
     return await http_exception_handler(request, exc)
 

@@ -2,8 +2,8 @@
 
 What is found and how it is scored lives in kg.lookup.search; the protocol rules of the W3C
 Reconciliation Service API 0.2 live in kg.lookup.reconcile. The app keeps one index and one
-reconciler on ``app.state.search`` and ``app.state.reconciler`` (built when the app is
-created, so each uvicorn worker process has its own).
+reconciler in its context (kg.web.context: built when the app is created, so each uvicorn
+worker process has its own).
 
 - ``GET /search?q=`` HTML page (works without JavaScript), ``GET /api/search?q=`` its JSON
   twin, documented in the OpenAPI schema;
@@ -62,6 +62,7 @@ from kg.web.bounds import (
     off_loop,
     settings_of,
 )
+from kg.web.context import context
 from kg.web.sparql import parse_pairs as parse_form
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -228,7 +229,7 @@ def _search(
     limits = settings_of(request)
     check_text("the search query", q, limits)
     check_limit("limit", limit, limits)
-    index: SearchIndex = request.app.state.search
+    index = context(request).search
     return index, index.search(q, types or None, limit=limit)
 
 
@@ -441,8 +442,8 @@ async def search_page(
 ) -> Response:
     """The search page: a plain GET form and its results, no JavaScript needed.
 
-    Rendered through the site's own environment (``app.state.site``, kg.web.documents) when
-    the site is installed, so it extends the site's base template; else on its own.
+    Rendered by the site (kg.web.documents), so it extends the site's base template (when
+    the templates have one; else on its own).
     """
     filters = Filters(sector.strip(), block.strip(), institution_type.strip())
 
@@ -455,7 +456,7 @@ async def search_page(
     params = [("q", q), *(("type", t) for t in types or [])]
     params += [(k, v) for k, v in _filter_params(filters) if v]
     api = f"{root}/api/search?" + urlencode(params)
-    context = {
+    values = {
         "root": root,
         "q": q,
         "types": list(types or []),
@@ -482,15 +483,10 @@ async def search_page(
         "isco_codes": lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
     }
     headers = {"Cache-Control": "public, max-age=300"}
-    site = getattr(request.app.state, "site", None)
-    if site is not None and _has_template(site.env, BASE_TEMPLATE):
-        body = site.render(
-            "search.html", base_template=BASE_TEMPLATE, self_href=PATH_SEARCH, **context
-        )
-        return HTMLResponse(body, headers=headers)
-    return request.app.state.templates.TemplateResponse(
-        request, "search.html", {"base_template": None, **context}, headers=headers
-    )
+    site = context(request).site
+    base = BASE_TEMPLATE if _has_template(site.env, BASE_TEMPLATE) else None
+    body = site.render("search.html", base_template=base, self_href=PATH_SEARCH, **values)
+    return HTMLResponse(body, headers=headers)
 
 
 def _filter_params(f: Filters) -> list[tuple[str, str]]:
@@ -565,7 +561,7 @@ def _urls(request: Request) -> tuple[str, str]:
 
 
 def _reconciler(request: Request) -> Reconciler:
-    return request.app.state.reconciler
+    return context(request).reconciler
 
 
 def _documented(*params: tuple[str, str], form: bool = False) -> dict[str, Any]:
@@ -719,10 +715,10 @@ async def preview(request: Request, id: str = "") -> Response:
     if card is not None:  # named in the language of the request (/ru/reconcile/preview, ...)
         index = _reconciler(request).index
         card = {**card, "type_name": index.type_name(card["entity"].type, i18n.current())}
-    context = {"card": card, "id": id, "site": _urls(request)[1]}
-    return request.app.state.templates.TemplateResponse(
-        request, "reconcile-preview.html", context, status_code=200 if card else 404
+    body = context(request).site.render(
+        "reconcile-preview.html", card=card, id=id, site=_urls(request)[1]
     )
+    return HTMLResponse(body, status_code=200 if card else 404)
 
 
 def _int(params: dict[str, str], name: str) -> int | None:
