@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from kg.errors import KgError
+from kg.errors import HttpError, KgError
 from kg.lookup.finder import Finder
 from kg.lookup.reconcile import Reconciler
 from kg.lookup.search import SearchIndex
@@ -58,6 +58,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     build_context(release_dir, settings, service).install(app)
+    app.add_exception_handler(HttpError, error_pages.http_error)  # type: ignore[arg-type]
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, error_pages.invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)

@@ -25,6 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kg.errors import HttpError
 from kg.release.catalog import ReleaseFile
 from kg.web import i18n
 from kg.web.context import context
@@ -37,7 +38,7 @@ from kg.web.documents import (
     localize,
     resource_paths,
 )
-from kg.web.negotiation import choose
+from kg.web.negotiation import choose, choose_or_refuse
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
 
 _METHODS = ("GET", "HEAD")
@@ -170,35 +171,30 @@ def _has_versions(entry: Route, ext: str | None) -> bool:
 # ---------------------------------------------------------------------------- resources
 
 
-def negotiate(request: Request, offers: tuple[str, ...]) -> tuple[str | None, Response | None]:
-    """The format to send: `_format` if given (400 if unknown), else by Accept (406 if none)."""
+def negotiate(request: Request, offers: tuple[str, ...], vary: str = "Accept") -> str:
+    """The format to send: `_format` if given (HttpError 400 if unknown), else by Accept
+    (HttpError 406 if none, naming `vary`, what the answer depends on)."""
     wanted = request.query_params.get("_format")
     if wanted is not None:
         key = wanted.strip().lower()
         for ext in offers:
             f = FORMATS[ext]
             if key in (f.ext, f.media_type, *f.aliases):
-                return ext, None
+                return ext
         listed = ", ".join(offers)
-        if wants_html(request):  # a person followed a bad link: a page in their language
-            return None, error_page(
-                request,
-                400,
+        raise HttpError(  # a person who followed a bad link gets a page in their language
+            400,
+            f"unknown _format {wanted!r}; use one of: {listed}",
+            page=(
                 i18n.N_("Unknown format"),
                 i18n.N_("There is no format “%(value)s”; use one of: %(formats)s."),
-                value=wanted,
-                formats=listed,
-            )
-        return None, _text(400, f"unknown _format {wanted!r}; use one of: {listed}\n")
+            ),
+            values={"value": wanted, "formats": listed},
+        )
     media = {FORMATS[e].media_type: e for e in offers}
     media.update({m: e for m, e in ACCEPT_ALIASES.items() if e in offers})
-    chosen = choose(request.headers.get("accept"), tuple(media))
-    if chosen is None:
-        listed = ", ".join(FORMATS[e].media_type for e in offers)
-        response = _text(406, f"none of the acceptable media types is offered; offered: {listed}\n")
-        response.headers["Vary"] = "Accept"
-        return None, response
-    return media[chosen], None
+    shown = [FORMATS[e].media_type for e in offers]
+    return media[choose_or_refuse(request.headers.get("accept"), tuple(media), vary, shown)]
 
 
 async def _resource(
@@ -206,14 +202,10 @@ async def _resource(
 ) -> Response:
     site = _site(request)
     if ext is None:  # the identifier: 303 to a document (HTML in the language asked for)
-        fmt, refusal = negotiate(request, entry.formats)
-        if refusal is not None:
-            if refusal.status_code == 406:  # as its 303s, which depend on both
-                refusal.headers["Vary"] = "Accept, Accept-Language"
-            return refusal
+        # a 406 varies as the 303s do, on both headers
+        fmt = negotiate(request, entry.formats, vary="Accept, Accept-Language")
         if not await site.exists(entry, params):
             return await _case_redirect(request, entry, params, ext) or not_found(request)
-        assert fmt is not None
         location = entry.document_path(fmt, **params)
         if fmt == "html":
             location = localize(location, wanted_language(request))
@@ -399,7 +391,3 @@ def error_page(
         media_type="text/html; charset=utf-8",
         headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
     )
-
-
-def _text(status: int, message: str) -> Response:
-    return Response(message, status_code=status, media_type="text/plain; charset=utf-8")

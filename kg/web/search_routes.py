@@ -36,6 +36,7 @@ from jinja2 import TemplateNotFound
 from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from kg.errors import HttpError
 from kg.lookup.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
 from kg.lookup.search import (
     TYPE_ORDER,
@@ -53,7 +54,6 @@ from kg.query.store import QueryError
 from kg.settings import Settings
 from kg.web import error_pages, i18n
 from kg.web.bounds import (
-    Refused,
     check_batch,
     check_count,
     check_extend,
@@ -92,19 +92,6 @@ PATH_SEARCH = "/search"
 EntityType = Literal[TYPE_ORDER]  # type: ignore[valid-type]
 
 
-class _Problem(Exception):
-    """An expected problem with a request: its status and a message for the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-#: Routes of this module that answer people (HTML): their refusals are site pages.
-HTML_PAGES = ("/search", "/finder")
-
-
 class CorsRoute(APIRoute):
     """A route whose every answer carries CORS headers, errors included."""
 
@@ -116,12 +103,10 @@ class CorsRoute(APIRoute):
                 response = await handler(request)
             except RequestValidationError as exc:
                 response = JSONResponse({"detail": jsonable_encoder(exc.errors())}, 422)
-            except (_Problem, Refused, ReconcileError) as exc:
-                status = getattr(exc, "status", 400)
-                if request.url.path.endswith(HTML_PAGES) and error_pages.wants_page(request):
-                    response = error_pages.status_page(request, status, str(exc))
-                else:
-                    response = JSONResponse(service_error(str(exc)), status)
+            except HttpError as exc:
+                response = error_pages.refusal(request, exc, as_json=True)
+            except ReconcileError as exc:
+                response = error_pages.refusal(request, HttpError(400, str(exc)), as_json=True)
             except RecursionError:  # JSON nested just below the parser's own limit
                 response = JSONResponse(service_error("the request is nested too deeply"), 400)
             for name, value in CORS_HEADERS.items():
@@ -528,9 +513,9 @@ async def _params(request: Request) -> dict[str, str]:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await request.body()
         if len(body) > MAX_BODY:
-            raise _Problem(413, f"the request body is larger than {MAX_BODY} bytes")
+            raise HttpError(413, f"the request body is larger than {MAX_BODY} bytes")
         if body and media not in ("", FORM_TYPE):
-            raise _Problem(415, f"POST needs Content-Type {FORM_TYPE} (got {media})")
+            raise HttpError(415, f"POST needs Content-Type {FORM_TYPE} (got {media})")
         params.update(await off_loop(request, _form_fields, body))  # megabytes: not on the loop
     return params
 
@@ -541,7 +526,7 @@ def _form_fields(body: bytes) -> list[tuple[str, str]]:
     try:
         return parse_form(body.decode("ascii"))
     except (UnicodeError, QueryError):
-        raise _Problem(400, "form fields must be percent-encoded UTF-8") from None
+        raise HttpError(400, "form fields must be percent-encoded UTF-8") from None
 
 
 def _json(data: Any, params: dict[str, str], status: int = 200) -> Response:
@@ -551,7 +536,7 @@ def _json(data: Any, params: dict[str, str], status: int = 200) -> Response:
     if callback is None:
         return Response(body, status, media_type="application/json")
     if not _CALLBACK_RE.match(callback) or len(callback) > 128:
-        raise _Problem(400, "'callback' must be a JavaScript identifier")
+        raise HttpError(400, "'callback' must be a JavaScript identifier")
     return Response(f"/**/{callback}({body});", status, media_type="application/javascript")
 
 
@@ -728,7 +713,7 @@ def _int(params: dict[str, str], name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise _Problem(400, f"'{name}' must be an integer") from None
+        raise HttpError(400, f"'{name}' must be an integer") from None
 
 
 async def _preflight(request: Request) -> Response:

@@ -542,8 +542,8 @@ def _describe(request: Request, accept: str | None, format_values: tuple[str, ..
         key = choose(accept, tuple(offers))
         chosen = offers[key] if key else None
     if chosen is None:
-        return error_response(
-            QueryError(406, "the service description is offered as " + ", ".join(_DESCRIPTION_RDF))
+        raise QueryError(
+            406, "the service description is offered as " + ", ".join(_DESCRIPTION_RDF)
         )
     if chosen == HTML:
         return _page(request, _Protocol([]))
