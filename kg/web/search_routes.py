@@ -437,14 +437,53 @@ async def search_page(
         return index, _results(index, q, hits, filters, page, per_page)
 
     index, (paged, nothing, suggestions) = await off_loop(request, answer)
+    asked = SearchAsked(q, list(types or []), limit, page, per_page, filters)
     root = request.scope.get("root_path", "")
-    params = [("q", q), *(("type", t) for t in types or [])]
+    values = page_values(index, asked, paged, nothing, suggestions, root)
+    headers = {"Cache-Control": "public, max-age=300"}
+    site = context(request).site
+    base = BASE_TEMPLATE if _has_template(site.env, BASE_TEMPLATE) else None
+    body = site.render("search.html", base_template=base, self_href=PATH_SEARCH, **values)
+    return HTMLResponse(body, headers=headers)
+
+
+@dataclass(frozen=True)
+class SearchAsked:
+    """What the search page was asked: the query, types, bounds, page and filters."""
+
+    q: str
+    types: list[str]
+    limit: int
+    page: int
+    per_page: int
+    filters: Filters
+
+
+def page_values(
+    index: SearchIndex,
+    asked: SearchAsked,
+    paged: _Page,
+    nothing: bool,
+    suggestions: list[Any],
+    root: str,
+) -> dict[str, Any]:
+    """What search.html shows for `asked` and its results (`paged`; `nothing`: the query
+    names no position here, `suggestions` the nearest titles), under the path prefix `root`."""
+    q, types, limit, page, per_page, filters = (
+        asked.q,
+        asked.types,
+        asked.limit,
+        asked.page,
+        asked.per_page,
+        asked.filters,
+    )
+    params = [("q", q), *(("type", t) for t in types)]
     params += [(k, v) for k, v in _filter_params(filters) if v]
     api = f"{root}/api/search?" + urlencode(params)
-    values = {
+    return {
         "root": root,
         "q": q,
-        "types": list(types or []),
+        "types": list(types),
         "all_types": [
             (t, index.type_name(t, i18n.current())) for t in TYPE_ORDER if t in _present(index)
         ],
@@ -467,11 +506,6 @@ async def search_page(
         "alternates": [{"media_type": "application/json", "href": api, "label": "JSON"}],
         "isco_codes": lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
     }
-    headers = {"Cache-Control": "public, max-age=300"}
-    site = context(request).site
-    base = BASE_TEMPLATE if _has_template(site.env, BASE_TEMPLATE) else None
-    body = site.render("search.html", base_template=base, self_href=PATH_SEARCH, **values)
-    return HTMLResponse(body, headers=headers)
 
 
 def _filter_params(f: Filters) -> list[tuple[str, str]]:
