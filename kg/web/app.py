@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.templating import Jinja2Templates
 
-from kg.errors import KgError
+from kg.errors import HttpError, KgError
 from kg.lookup.finder import Finder
 from kg.lookup.reconcile import Reconciler
 from kg.lookup.search import SearchIndex
@@ -26,6 +26,8 @@ from kg.query.store import QueryError, QueryService, Repository
 from kg.release.folder import verify_release
 from kg.settings import Settings
 from kg.web import error_pages, finder_routes, linked_data, search_routes, sparql
+from kg.web.context import AppContext, context
+from kg.web.documents import Site
 from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
 from kg.web.negotiation import AcceptLimit
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
@@ -34,9 +36,7 @@ from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     """The app serving `release_dir`; its query workers start and stop with the app's lifespan.
 
-    On ``app.state``: ``settings``, ``release_dir``, ``query_service`` (kg.query.store.QueryService),
-    ``repository`` (kg.query.store.Repository, for pages that need data) and ``templates``
-    (Jinja2, over settings.templates_dir).
+    What routes read is one kg.web.context.AppContext, built here.
     """
     settings = settings or Settings()
     release_dir = check_release(Path(release_dir))
@@ -57,14 +57,8 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.settings = settings
-    app.state.release_dir = release_dir
-    app.state.query_service = service
-    app.state.repository = Repository(service)
-    app.state.templates = Jinja2Templates(directory=settings.templates_dir)
-    app.state.search = SearchIndex.from_release(release_dir, settings.uris)
-    app.state.reconciler = Reconciler(app.state.search, settings.max_batch)
-    app.state.finder = Finder.from_release(release_dir, app.state.search)
+    build_context(release_dir, settings, service).install(app)
+    app.add_exception_handler(HttpError, error_pages.http_error)  # type: ignore[arg-type]
     app.add_exception_handler(QueryError, _query_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, error_pages.invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
@@ -82,6 +76,27 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     linked_data.install(app)  # concept URIs, pages, downloads (kg.web.routes)
     return app
+
+
+def build_context(
+    release_dir: Path, settings: Settings, service: QueryService | RemoteQueryService
+) -> AppContext:
+    """Everything the routes read, built once per app (and per worker process)."""
+    repository = Repository(service)
+    templates = Path(settings.templates_dir)
+    site = Site(repository, release_dir, settings.base_iri, templates, templates.parent / "static")
+    search = SearchIndex.from_release(release_dir, settings.uris)
+    return AppContext(
+        settings=settings,
+        release_dir=release_dir,
+        query_service=service,
+        repository=repository,
+        site=site,
+        search=search,
+        reconciler=Reconciler(search, settings.max_batch),
+        finder=Finder.from_release(release_dir, search),
+        search_limiter=anyio.CapacityLimiter(settings.search_threads),
+    )
 
 
 def query_service(release_dir: Path, settings: Settings) -> QueryService | RemoteQueryService:
@@ -124,5 +139,5 @@ async def _query_error(request: Request, exc: QueryError) -> Response:
 async def _healthz(request: Request) -> JSONResponse:
     """Liveness for load balancers and tests: 200 once the query workers are up. `pid` names
     the HTTP worker process that answered (with --http-workers N, N distinct values)."""
-    health = {"status": "ok", "pid": os.getpid(), **request.app.state.query_service.health()}
+    health = {"status": "ok", "pid": os.getpid(), **context(request).query_service.health()}
     return JSONResponse(health, headers={"Cache-Control": "no-store"})

@@ -29,22 +29,15 @@ from typing import Any, TypeVar
 import anyio
 from starlette.requests import Request
 
+from kg.errors import HttpError
 from kg.settings import Settings
+from kg.web.context import context
 
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
 #: mallopt(3) parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-
-
-class Refused(Exception):
-    """A request beyond a limit (413) or with a value out of range (422, 400)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def give_back_large_blocks() -> None:
@@ -64,22 +57,19 @@ def give_back_large_blocks() -> None:
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    return context(request).settings
 
 
 async def off_loop(request: Request, fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)` in a worker thread, at most ``search_threads`` at once per process."""
-    state = request.app.state
-    limiter = getattr(state, "search_limiter", None)
-    if limiter is None:
-        limiter = state.search_limiter = anyio.CapacityLimiter(settings_of(request).search_threads)
+    limiter = context(request).search_limiter
     return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=limiter)
 
 
 def check_length(what: str, text: str, cap: int, setting: str = "max_query_chars") -> None:
     """413 when `text` has more than `cap` characters."""
     if len(text) > cap:
-        raise Refused(
+        raise HttpError(
             413, f"{what} is {len(text)} characters long; at most {cap} are accepted ({setting})"
         )
 
@@ -94,7 +84,7 @@ def check_text(what: str, text: str, limits: Settings, prefix: bool = False) -> 
         check_length(what, text, limits.max_query_chars)
     words = len(_WORD.findall(unicodedata.normalize("NFKC", text)))
     if words > limits.max_query_words:
-        raise Refused(
+        raise HttpError(
             413,
             f"{what} has {words} words; at most {limits.max_query_words} are accepted "
             "(max_query_words)",
@@ -105,7 +95,7 @@ def check_text(what: str, text: str, limits: Settings, prefix: bool = False) -> 
 def check_count(what: str, count: int, cap: int, setting: str) -> None:
     """413 when a request holds more of something than `cap`."""
     if count > cap:
-        raise Refused(413, f"{what}: {count}, at most {cap} are accepted ({setting})")
+        raise HttpError(413, f"{what}: {count}, at most {cap} are accepted ({setting})")
 
 
 def check_limit(name: str, value: Any, limits: Settings) -> None:
@@ -113,10 +103,10 @@ def check_limit(name: str, value: Any, limits: Settings) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return  # kg.lookup.reconcile says what a limit must be
     if isinstance(value, float) and not math.isfinite(value):
-        raise Refused(400, f"'{name}' must be a finite number (got {value})")
+        raise HttpError(400, f"'{name}' must be a finite number (got {value})")
     if value < 0 or value > limits.max_limit:
         shown = str(value) if len(str(value)) <= 20 else str(value)[:20] + "..."
-        raise Refused(
+        raise HttpError(
             422, f"'{name}' must be from 0 to {limits.max_limit} (max_limit); got {shown}"
         )
 
@@ -146,7 +136,7 @@ def _check_query(key: str, q: dict[str, Any], limits: Settings) -> int:
         check_count(f"types of {where}", len(kinds), limits.max_properties, "max_properties")
     for kind in kinds if isinstance(kinds, list) else [kinds]:
         if kind is not None and not isinstance(kind, str):
-            raise Refused(400, f"{where}: 'type' must be a type id or a list of type ids")
+            raise HttpError(400, f"{where}: 'type' must be a type id or a list of type ids")
     constraints = q.get("properties")
     if not isinstance(constraints, list):
         return words
@@ -160,7 +150,7 @@ def _check_query(key: str, q: dict[str, Any], limits: Settings) -> int:
         if not isinstance(c, dict):
             continue
         if "pid" in c and not isinstance(c["pid"], str):
-            raise Refused(400, f"{where}: a property's 'pid' must be a string")
+            raise HttpError(400, f"{where}: a property's 'pid' must be a string")
         values = c.get("v")
         values = values if isinstance(values, list) else [values]
         check_count(

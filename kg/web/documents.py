@@ -117,6 +117,25 @@ class AboutPage:
     changes: str | None
 
 
+def environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja environment of the site's templates, translated through kg.web.i18n.
+
+    Why one: every page the server answers (documents, search, finder, SPARQL, errors,
+    the reconciliation preview) and every file of the static export is rendered by the
+    environment a Site makes here, so the whitespace rules, filters and globals cannot drift.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["filesize"] = filesize
+    i18n.install(env)
+    return env
+
+
 class Site:
     """Renders every document of one release.
 
@@ -156,15 +175,7 @@ class Site:
             r.version: r for r in archived_releases(archive)
         }
         self.static = _load_static(Path(static_dir))
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates_dir)),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["filesize"] = filesize
-        i18n.install(self.env)
+        self.env = environment(Path(templates_dir))
         self.env.globals.update(
             static=self.static_url,
             url=self.url,

@@ -11,8 +11,10 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from kg.errors import HttpError
+from kg.lookup.reconcile import service_error
 from kg.web import i18n
 from kg.web.linked_data import error_page, wants_html
 
@@ -52,11 +54,11 @@ MACHINE_PATHS = ("/reconcile", "/healthz", "/downloads/")
 
 
 def wants_page(request: Request) -> bool:
-    """True for a browser on a page for people (the site installed, HTML preferred)."""
+    """True for a browser on a page for people (HTML preferred)."""
     path = request.url.path
     if path.startswith(MACHINE_PATHS) or "/api/" in path:
         return False  # services for programs answer as their documentation says
-    return hasattr(request.app.state, "site") and wants_html(request)
+    return wants_html(request)
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -72,3 +74,29 @@ def status_page(request: Request, status: int, detail: str = "") -> Response:
     error page, with the plain words of STATUS_TEXTS and `detail` shown as code)."""
     heading, message = STATUS_TEXTS.get(status, STATUS_TEXTS[400])
     return error_page(request, status, heading, message, detail)
+
+
+def refusal(request: Request, exc: HttpError, *, as_json: bool = False) -> Response:
+    """The answer to a refused request, whichever route raised it: the site's page in the
+    reader's language for a browser on a page for people, else the message for a program, as
+    plain text or (`as_json`, the search and reconciliation services) their JSON error body;
+    the error's headers come last, as helpers used to add them to their own answers."""
+    if wants_page(request):
+        if exc.page is not None:
+            heading, message = exc.page
+            return error_page(request, exc.status, heading, message, **exc.values)
+        return status_page(request, exc.status, exc.message)
+    response: Response
+    if as_json:
+        response = JSONResponse(service_error(exc.message), exc.status)
+    else:
+        response = Response(
+            exc.message + "\n", status_code=exc.status, media_type="text/plain; charset=utf-8"
+        )
+    response.headers.update(exc.headers)
+    return response
+
+
+async def http_error(request: Request, exc: HttpError) -> Response:
+    """The app's handler of HttpError (see `refusal`)."""
+    return refusal(request, exc)

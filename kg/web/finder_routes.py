@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from kg.lookup.finder import QUESTIONS, Finder
+from kg.web.context import Context
 
 router = APIRouter()
 
@@ -91,10 +92,6 @@ def _share(request: Request, title: str, given: dict[str, str]) -> str:
     return f"{root}/finder" + (f"?{urlencode(params)}" if params else "")
 
 
-def _finder(request: Request) -> Finder:
-    return request.app.state.finder
-
-
 @router.get(
     "/api/finder",
     response_model=FinderResponse,
@@ -103,6 +100,7 @@ def _finder(request: Request) -> Finder:
 )
 async def api_finder(
     request: Request,
+    ctx: Context,
     title: TitleParam = "",
     qual: QualParam = "",
     category: CategoryParam = "",
@@ -114,7 +112,7 @@ async def api_finder(
     institution (block A). Give what you know; the answer says which facts are still needed,
     or gives the grade with the law's words and the facts that decided it."""
     given = _given(qual, category, level, kind)
-    finder = _finder(request)
+    finder = ctx.finder
     result = finder.find(title, given)
     body = finder.as_json(result, str(request.base_url).rstrip("/") + _share(request, title, given))
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
@@ -123,6 +121,7 @@ async def api_finder(
 @router.get("/finder", response_class=HTMLResponse, include_in_schema=False)
 async def finder_page(
     request: Request,
+    ctx: Context,
     title: TitleParam = "",
     qual: QualParam = "",
     category: CategoryParam = "",
@@ -131,12 +130,18 @@ async def finder_page(
 ) -> Response:
     """The grade finder page: a GET form, the questions that remain, the answer."""
     given = _given(qual, category, level, kind)
-    finder = _finder(request)
+    values = page_values(ctx.finder, title, given, _share(request, title, given))
+    body = ctx.site.render(
+        "finder.html", self_href="/finder", root=request.scope.get("root_path", ""), **values
+    )
+    return HTMLResponse(body, headers={"Cache-Control": "public, max-age=300"})
+
+
+def page_values(finder: Finder, title: str, given: dict[str, str], share: str) -> dict[str, Any]:
+    """What the finder page shows for `title` and the facts `given` (no title: the empty
+    form), `share` being the page's own address."""
     result = finder.find(title, given) if title.strip() else None
-    root = request.scope.get("root_path", "")
-    share = _share(request, title, given)
-    context = {
-        "root": root,
+    return {
         "title_q": title,
         "given": given,
         "result": result,
@@ -153,11 +158,3 @@ async def finder_page(
             }
         ],
     }
-    headers = {"Cache-Control": "public, max-age=300"}
-    site = getattr(request.app.state, "site", None)
-    if site is not None:
-        body = site.render("finder.html", self_href="/finder", **context)
-        return HTMLResponse(body, headers=headers)
-    return request.app.state.templates.TemplateResponse(
-        request, "finder.html", context, headers=headers
-    )

@@ -25,8 +25,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kg.errors import HttpError
 from kg.release.catalog import ReleaseFile
 from kg.web import i18n
+from kg.web.context import context
 from kg.web.documents import (
     LOCALIZED_SERVICES,
     MAX_AGE,
@@ -36,7 +38,7 @@ from kg.web.documents import (
     localize,
     resource_paths,
 )
-from kg.web.negotiation import choose
+from kg.web.negotiation import choose, choose_or_refuse
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
 
 _METHODS = ("GET", "HEAD")
@@ -44,20 +46,8 @@ _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def install(app: FastAPI) -> None:
-    """Add the site to an app made by kg.web.app.create_app (routes, 404 page, app.state.site)."""
-    settings = app.state.settings
-    templates = Path(settings.templates_dir)
-    app.state.site = Site(
-        app.state.repository,
-        app.state.release_dir,
-        settings.base_iri,
-        templates,
-        templates.parent / "static",
-    )
-    # Pages of other modules rendered by app.state.templates (search) extend base.html too.
-    i18n.install(app.state.templates.env)
-    app.state.templates.env.globals.update(app.state.site.env.globals)
-    app.state.templates.env.filters.update(app.state.site.env.filters)
+    """Add the site's routes and 404 page to an app made by kg.web.app.create_app (whose
+    context holds the Site)."""
     app.add_middleware(LanguagePrefix)
     # Text answers compressed when the client accepts gzip (adds Vary: Accept-Encoding).
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -145,7 +135,7 @@ class TableRoute(BaseRoute):
 
 
 def _site(request: Request) -> Site:
-    return request.app.state.site
+    return context(request).site
 
 
 async def _dispatch(
@@ -181,35 +171,30 @@ def _has_versions(entry: Route, ext: str | None) -> bool:
 # ---------------------------------------------------------------------------- resources
 
 
-def negotiate(request: Request, offers: tuple[str, ...]) -> tuple[str | None, Response | None]:
-    """The format to send: `_format` if given (400 if unknown), else by Accept (406 if none)."""
+def negotiate(request: Request, offers: tuple[str, ...], vary: str = "Accept") -> str:
+    """The format to send: `_format` if given (HttpError 400 if unknown), else by Accept
+    (HttpError 406 if none, naming `vary`, what the answer depends on)."""
     wanted = request.query_params.get("_format")
     if wanted is not None:
         key = wanted.strip().lower()
         for ext in offers:
             f = FORMATS[ext]
             if key in (f.ext, f.media_type, *f.aliases):
-                return ext, None
+                return ext
         listed = ", ".join(offers)
-        if wants_html(request):  # a person followed a bad link: a page in their language
-            return None, error_page(
-                request,
-                400,
+        raise HttpError(  # a person who followed a bad link gets a page in their language
+            400,
+            f"unknown _format {wanted!r}; use one of: {listed}",
+            page=(
                 i18n.N_("Unknown format"),
                 i18n.N_("There is no format “%(value)s”; use one of: %(formats)s."),
-                value=wanted,
-                formats=listed,
-            )
-        return None, _text(400, f"unknown _format {wanted!r}; use one of: {listed}\n")
+            ),
+            values={"value": wanted, "formats": listed},
+        )
     media = {FORMATS[e].media_type: e for e in offers}
     media.update({m: e for m, e in ACCEPT_ALIASES.items() if e in offers})
-    chosen = choose(request.headers.get("accept"), tuple(media))
-    if chosen is None:
-        listed = ", ".join(FORMATS[e].media_type for e in offers)
-        response = _text(406, f"none of the acceptable media types is offered; offered: {listed}\n")
-        response.headers["Vary"] = "Accept"
-        return None, response
-    return media[chosen], None
+    shown = [FORMATS[e].media_type for e in offers]
+    return media[choose_or_refuse(request.headers.get("accept"), tuple(media), vary, shown)]
 
 
 async def _resource(
@@ -217,14 +202,10 @@ async def _resource(
 ) -> Response:
     site = _site(request)
     if ext is None:  # the identifier: 303 to a document (HTML in the language asked for)
-        fmt, refusal = negotiate(request, entry.formats)
-        if refusal is not None:
-            if refusal.status_code == 406:  # as its 303s, which depend on both
-                refusal.headers["Vary"] = "Accept, Accept-Language"
-            return refusal
+        # a 406 varies as the 303s do, on both headers
+        fmt = negotiate(request, entry.formats, vary="Accept, Accept-Language")
         if not await site.exists(entry, params):
             return await _case_redirect(request, entry, params, ext) or not_found(request)
-        assert fmt is not None
         location = entry.document_path(fmt, **params)
         if fmt == "html":
             location = localize(location, wanted_language(request))
@@ -378,7 +359,7 @@ def not_found(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Unknown paths get the site's 404; other HTTP errors keep FastAPI's answer."""
-    if exc.status_code == 404 and hasattr(request.app.state, "site"):
+    if exc.status_code == 404:
         return not_found(request)
     return await http_exception_handler(request, exc)
 
@@ -410,7 +391,3 @@ def error_page(
         media_type="text/html; charset=utf-8",
         headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
     )
-
-
-def _text(status: int, message: str) -> Response:
-    return Response(message, status_code=status, media_type="text/plain; charset=utf-8")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kg.cache import memoize
+from kg.errors import HttpError
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,25 @@ def choose(header: str | None, offers: Sequence[str]) -> str | None:
     offer, the server's default, wins.
     """
     return _choose(header, tuple(offers))
+
+
+def choose_or_refuse(
+    header: str | None,
+    offers: Sequence[str],
+    vary: str = "Accept",
+    shown: Sequence[str] | None = None,
+) -> str:
+    """As `choose`, but a client that accepts none of the offers gets HttpError 406 naming
+    what is offered (`shown`, default the offers), with ``Vary: <vary>``."""
+    chosen = _choose(header, tuple(offers))
+    if chosen is None:
+        listed = ", ".join(shown if shown is not None else offers)
+        raise HttpError(
+            406,
+            f"none of the acceptable media types is offered; offered: {listed}",
+            {"Vary": vary},
+        )
+    return chosen
 
 
 class AcceptLimit:

@@ -2,8 +2,8 @@
 
 What is found and how it is scored lives in kg.lookup.search; the protocol rules of the W3C
 Reconciliation Service API 0.2 live in kg.lookup.reconcile. The app keeps one index and one
-reconciler on ``app.state.search`` and ``app.state.reconciler`` (built when the app is
-created, so each uvicorn worker process has its own).
+reconciler in its context (kg.web.context: built when the app is created, so each uvicorn
+worker process has its own).
 
 - ``GET /search?q=`` HTML page (works without JavaScript), ``GET /api/search?q=`` its JSON
   twin, documented in the OpenAPI schema;
@@ -36,6 +36,7 @@ from jinja2 import TemplateNotFound
 from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from kg.errors import HttpError
 from kg.lookup.reconcile import ReconcileError, Reconciler, parse_json_param, service_error
 from kg.lookup.search import (
     TYPE_ORDER,
@@ -53,7 +54,6 @@ from kg.query.store import QueryError
 from kg.settings import Settings
 from kg.web import error_pages, i18n
 from kg.web.bounds import (
-    Refused,
     check_batch,
     check_count,
     check_extend,
@@ -62,6 +62,7 @@ from kg.web.bounds import (
     off_loop,
     settings_of,
 )
+from kg.web.context import context
 from kg.web.sparql import parse_pairs as parse_form
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -91,19 +92,6 @@ PATH_SEARCH = "/search"
 EntityType = Literal[TYPE_ORDER]  # type: ignore[valid-type]
 
 
-class _Problem(Exception):
-    """An expected problem with a request: its status and a message for the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-#: Routes of this module that answer people (HTML): their refusals are site pages.
-HTML_PAGES = ("/search", "/finder")
-
-
 class CorsRoute(APIRoute):
     """A route whose every answer carries CORS headers, errors included."""
 
@@ -115,12 +103,10 @@ class CorsRoute(APIRoute):
                 response = await handler(request)
             except RequestValidationError as exc:
                 response = JSONResponse({"detail": jsonable_encoder(exc.errors())}, 422)
-            except (_Problem, Refused, ReconcileError) as exc:
-                status = getattr(exc, "status", 400)
-                if request.url.path.endswith(HTML_PAGES) and error_pages.wants_page(request):
-                    response = error_pages.status_page(request, status, str(exc))
-                else:
-                    response = JSONResponse(service_error(str(exc)), status)
+            except HttpError as exc:
+                response = error_pages.refusal(request, exc, as_json=True)
+            except ReconcileError as exc:
+                response = error_pages.refusal(request, HttpError(400, str(exc)), as_json=True)
             except RecursionError:  # JSON nested just below the parser's own limit
                 response = JSONResponse(service_error("the request is nested too deeply"), 400)
             for name, value in CORS_HEADERS.items():
@@ -228,7 +214,7 @@ def _search(
     limits = settings_of(request)
     check_text("the search query", q, limits)
     check_limit("limit", limit, limits)
-    index: SearchIndex = request.app.state.search
+    index = context(request).search
     return index, index.search(q, types or None, limit=limit)
 
 
@@ -443,8 +429,8 @@ async def search_page(
 ) -> Response:
     """The search page: a plain GET form and its results, no JavaScript needed.
 
-    Rendered through the site's own environment (``app.state.site``, kg.web.documents) when
-    the site is installed, so it extends the site's base template; else on its own.
+    Rendered by the site (kg.web.documents), so it extends the site's base template (when
+    the templates have one; else on its own).
     """
     filters = Filters(sector.strip(), block.strip(), institution_type.strip())
 
@@ -453,14 +439,53 @@ async def search_page(
         return index, _results(index, q, hits, filters, page, per_page)
 
     index, (paged, nothing, suggestions) = await off_loop(request, answer)
+    asked = SearchAsked(q, list(types or []), limit, page, per_page, filters)
     root = request.scope.get("root_path", "")
-    params = [("q", q), *(("type", t) for t in types or [])]
+    values = page_values(index, asked, paged, nothing, suggestions, root)
+    headers = {"Cache-Control": "public, max-age=300"}
+    site = context(request).site
+    base = BASE_TEMPLATE if _has_template(site.env, BASE_TEMPLATE) else None
+    body = site.render("search.html", base_template=base, self_href=PATH_SEARCH, **values)
+    return HTMLResponse(body, headers=headers)
+
+
+@dataclass(frozen=True)
+class SearchAsked:
+    """What the search page was asked: the query, types, bounds, page and filters."""
+
+    q: str
+    types: list[str]
+    limit: int
+    page: int
+    per_page: int
+    filters: Filters
+
+
+def page_values(
+    index: SearchIndex,
+    asked: SearchAsked,
+    paged: _Page,
+    nothing: bool,
+    suggestions: list[Any],
+    root: str,
+) -> dict[str, Any]:
+    """What search.html shows for `asked` and its results (`paged`; `nothing`: the query
+    names no position here, `suggestions` the nearest titles), under the path prefix `root`."""
+    q, types, limit, page, per_page, filters = (
+        asked.q,
+        asked.types,
+        asked.limit,
+        asked.page,
+        asked.per_page,
+        asked.filters,
+    )
+    params = [("q", q), *(("type", t) for t in types)]
     params += [(k, v) for k, v in _filter_params(filters) if v]
     api = f"{root}/api/search?" + urlencode(params)
-    context = {
+    return {
         "root": root,
         "q": q,
-        "types": list(types or []),
+        "types": list(types),
         "all_types": [
             (t, index.type_name(t, i18n.current())) for t in TYPE_ORDER if t in _present(index)
         ],
@@ -483,16 +508,6 @@ async def search_page(
         "alternates": [{"media_type": "application/json", "href": api, "label": "JSON"}],
         "isco_codes": lambda e: list(dict.fromkeys(g.code for _, _, g in index.isco_codes(e))),
     }
-    headers = {"Cache-Control": "public, max-age=300"}
-    site = getattr(request.app.state, "site", None)
-    if site is not None and _has_template(site.env, BASE_TEMPLATE):
-        body = site.render(
-            "search.html", base_template=BASE_TEMPLATE, self_href=PATH_SEARCH, **context
-        )
-        return HTMLResponse(body, headers=headers)
-    return request.app.state.templates.TemplateResponse(
-        request, "search.html", {"base_template": None, **context}, headers=headers
-    )
 
 
 def _filter_params(f: Filters) -> list[tuple[str, str]]:
@@ -534,9 +549,9 @@ async def _params(request: Request) -> dict[str, str]:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await request.body()
         if len(body) > MAX_BODY:
-            raise _Problem(413, f"the request body is larger than {MAX_BODY} bytes")
+            raise HttpError(413, f"the request body is larger than {MAX_BODY} bytes")
         if body and media not in ("", FORM_TYPE):
-            raise _Problem(415, f"POST needs Content-Type {FORM_TYPE} (got {media})")
+            raise HttpError(415, f"POST needs Content-Type {FORM_TYPE} (got {media})")
         params.update(await off_loop(request, _form_fields, body))  # megabytes: not on the loop
     return params
 
@@ -547,7 +562,7 @@ def _form_fields(body: bytes) -> list[tuple[str, str]]:
     try:
         return parse_form(body.decode("ascii"))
     except (UnicodeError, QueryError):
-        raise _Problem(400, "form fields must be percent-encoded UTF-8") from None
+        raise HttpError(400, "form fields must be percent-encoded UTF-8") from None
 
 
 def _json(data: Any, params: dict[str, str], status: int = 200) -> Response:
@@ -557,7 +572,7 @@ def _json(data: Any, params: dict[str, str], status: int = 200) -> Response:
     if callback is None:
         return Response(body, status, media_type="application/json")
     if not _CALLBACK_RE.match(callback) or len(callback) > 128:
-        raise _Problem(400, "'callback' must be a JavaScript identifier")
+        raise HttpError(400, "'callback' must be a JavaScript identifier")
     return Response(f"/**/{callback}({body});", status, media_type="application/javascript")
 
 
@@ -567,7 +582,7 @@ def _urls(request: Request) -> tuple[str, str]:
 
 
 def _reconciler(request: Request) -> Reconciler:
-    return request.app.state.reconciler
+    return context(request).reconciler
 
 
 def _documented(*params: tuple[str, str], form: bool = False) -> dict[str, Any]:
@@ -723,10 +738,10 @@ async def preview(request: Request, id: str = "") -> Response:
     if card is not None:  # named in the language of the request (/ru/reconcile/preview, ...)
         index = _reconciler(request).index
         card = {**card, "type_name": index.type_name(card["entity"].type, i18n.current())}
-    context = {"card": card, "id": id, "site": _urls(request)[1]}
-    return request.app.state.templates.TemplateResponse(
-        request, "reconcile-preview.html", context, status_code=200 if card else 404
+    body = context(request).site.render(
+        "reconcile-preview.html", card=card, id=id, site=_urls(request)[1]
     )
+    return HTMLResponse(body, status_code=200 if card else 404)
 
 
 def _int(params: dict[str, str], name: str) -> int | None:
@@ -736,7 +751,7 @@ def _int(params: dict[str, str], name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise _Problem(400, f"'{name}' must be an integer") from None
+        raise HttpError(400, f"'{name}' must be an integer") from None
 
 
 async def _preflight(request: Request) -> Response:

@@ -26,7 +26,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from kg.cache import ByteCache, memoize
+from kg.cache import memoize
+from kg.query.remote import RemoteQueryService
 from kg.query.store import (
     CSV,
     JSON_LD,
@@ -45,6 +46,7 @@ from kg.query.store import (
 )
 from kg.rdf.terms import written
 from kg.uris import Uris
+from kg.web.context import AppContext, context
 from kg.web.negotiation import CACHE_BYTES, CACHE_ENTRY_BYTES, choose
 
 PATH = "/sparql"
@@ -302,8 +304,8 @@ def _result_response(result: QueryResult, method: str) -> Response:
     return Response(result.body, media_type=_content_type(result.media_type), headers=headers)
 
 
-def _service(request: Request) -> QueryService:
-    return request.app.state.query_service
+def _service(request: Request) -> QueryService | RemoteQueryService:
+    return context(request).query_service
 
 
 async def _answer(request: Request, proto: _Protocol) -> Response:
@@ -437,7 +439,9 @@ def limits_namespace(base_iri: str) -> str:
     return Uris(base_iri).sparql_terms()
 
 
-def service_description(endpoint: str, service: QueryService, base_iri: str) -> list[ox.Triple]:
+def service_description(
+    endpoint: str, service: QueryService | RemoteQueryService, base_iri: str
+) -> list[ox.Triple]:
     """SPARQL 1.1 Service Description of this endpoint, limits included, without blank nodes."""
     n, lit = ox.NamedNode, ox.Literal
     lim = limits_namespace(base_iri)
@@ -540,28 +544,25 @@ def _describe(request: Request, accept: str | None, format_values: tuple[str, ..
         key = choose(accept, tuple(offers))
         chosen = offers[key] if key else None
     if chosen is None:
-        return error_response(
-            QueryError(406, "the service description is offered as " + ", ".join(_DESCRIPTION_RDF))
+        raise QueryError(
+            406, "the service description is offered as " + ", ".join(_DESCRIPTION_RDF)
         )
     if chosen == HTML:
         return _page(request, _Protocol([]))
     endpoint = str(request.url).split("?", 1)[0]
-    body = _description_bytes(request.app, endpoint, chosen)
+    body = _description_bytes(context(request), endpoint, chosen)
     headers = {**_COMMON_HEADERS, "Cache-Control": "public, max-age=300"}
     return Response(body, media_type=_content_type(chosen), headers=headers)
 
 
-def _description_bytes(app: Any, endpoint: str, media: str) -> bytes:
-    cache: ByteCache[tuple[str, str], bytes] = app.state.__dict__.setdefault(
-        "sparql_descriptions", ByteCache(1024 * 1024)
-    )
+def _description_bytes(ctx: AppContext, endpoint: str, media: str) -> bytes:
+    cache = ctx.sparql_descriptions
     key = (endpoint, media)
     body = cache.get(key)
     if body is None:
-        triples = service_description(
-            endpoint, app.state.query_service, app.state.settings.base_iri
-        )
-        prefixes = {**_DESCRIPTION_PREFIXES, "limit": limits_namespace(app.state.settings.base_iri)}
+        base_iri = ctx.settings.base_iri
+        triples = service_description(endpoint, ctx.query_service, base_iri)
+        prefixes = {**_DESCRIPTION_PREFIXES, "limit": limits_namespace(base_iri)}
         body = written(
             ox.serialize(
                 triples,
@@ -691,12 +692,12 @@ def _page(
     result: QueryResult | None = None,
     error: QueryError | None = None,
 ) -> Response:
-    app = request.app
-    service = _service(request)
-    settings = app.state.settings
+    ctx = context(request)
+    service = ctx.query_service
+    settings = ctx.settings
     prefixes = dict(service.spec.prefixes)
     examples = load_examples(settings.base_iri, prefixes.get("kg", settings.base_iri + "def#"))
-    context: dict[str, Any] = {
+    values: dict[str, Any] = {
         "endpoint": PATH,
         "query": proto.query if proto.query is not None else examples[0]["query"],
         "examples": [
@@ -724,21 +725,16 @@ def _page(
         "status": error.status if error else 200,
     }
     if result is not None:
-        context["result"] = {
+        values["result"] = {
             **_table(result, prefixes),
             "rows_count": result.rows,
             "downloads": _downloads(proto.query or "", proto.dataset, result.form),
         }
-    site = getattr(app.state, "site", None)
-    if site is not None:  # in the site's layout, with result IRIs as paths of this server
-        if result is not None:
-            _local_links(context["result"], site.base_iri)
-        body = site.render("sparql.html", self_href=PATH, **context)
-        response: Response = HTMLResponse(body, status_code=context["status"])
-    else:
-        response = app.state.templates.TemplateResponse(
-            request, "sparql.html", context, status_code=context["status"]
-        )
+    # in the site's layout, with result IRIs as paths of this server
+    if result is not None:
+        _local_links(values["result"], ctx.site.base_iri)
+    body = ctx.site.render("sparql.html", self_href=PATH, **values)
+    response: Response = HTMLResponse(body, status_code=values["status"])
     response.headers.update(
         {**_COMMON_HEADERS, "Cache-Control": "no-store" if error else "public, max-age=300"}
     )
