@@ -1,10 +1,11 @@
 """The SPARQL query service over one immutable release.
 
 Why worker processes: pyoxigraph evaluates a query in Rust with no way to interrupt it, so the
-only sure way to stop a runaway query is to kill the process running it. Each worker holds its
-own in-memory copy of the release (`<release>/register.nt`, plus optional named graphs) and
-answers one query at a time; the caller waits at most the time limit, then the worker is
-killed and replaced while the other workers keep answering.
+only sure way to stop a runaway query is to kill the process running it. One lean process
+(the zygote, kg.query.worker) loads the release (`<release>/register.nt`, plus optional named
+graphs) once and forks the workers, which share its pages copy-on-write; each answers one
+query at a time; the caller waits at most the time limit, then the worker is killed and
+replaced by a new fork while the other workers keep answering.
 
 Why results become bytes in the worker: pyoxigraph's result iterators belong to the thread
 that made them, and bytes are what the HTTP layer and the cache want anyway.
@@ -12,7 +13,7 @@ that made them, and bytes are what the HTTP layer and the cache want anyway.
 What is refused before evaluation:
 - queries larger than the size cap (413);
 - SPARQL Update in any form: the workers only ever call ``Store.query``, whose grammar has no
-  update operations, and a text that rdflib's update parser accepts gets a clear 403;
+  update operations, and a text that opens like an update gets a clear 403;
 - SERVICE (federated query, 403): pyoxigraph would send an HTTP request to the named host.
   The engine's own parser decides (see `refuse_federated`), so the check cannot read a text
   differently from the engine that runs it. A SERVICE call that still happened would fail
@@ -40,18 +41,16 @@ import functools
 import hashlib
 import itertools
 import logging
-import multiprocessing
-import multiprocessing.context
 import os
 import pickle
 import re
-import resource
-import signal
 import socket
 import struct
+import subprocess
 import sys
+import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -200,7 +199,7 @@ class QueryResult:
 
 @dataclass(frozen=True, slots=True)
 class StoreSpec:
-    """What a worker needs to build its store; plain values, so 'spawn' can pickle it."""
+    """What the zygote needs to build the store; plain values, pickled to it."""
 
     register: str
     named_graphs: tuple[tuple[str, str], ...] = ()
@@ -209,8 +208,8 @@ class StoreSpec:
     prefixes: tuple[tuple[str, str], ...] = tuple(STANDARD_PREFIXES.items())
     memory_limit: int | None = None
     sandbox_network: bool = True
-    #: SHA-256 the register's bytes must have (from the verified SHA256SUMS): a worker started
-    #: later, e.g. to replace a killed one, refuses a file that changed since the check.
+    #: SHA-256 the register's bytes must have (from the verified SHA256SUMS): a zygote started
+    #: later, e.g. to replace one that died, refuses a file that changed since the check.
     register_sha256: str | None = None
 
     @classmethod
@@ -369,15 +368,24 @@ def refuse_federated(query: str, base_iri: str | None = None) -> None:
     raise raised
 
 
-def _parses_as_update(query: str) -> bool:
-    """Whether rdflib reads an update (only to word the refusal; never a security check)."""
-    from rdflib.plugins.sparql.parser import parseUpdate
+#: What may stand before an update's first operation: blanks, comments, BASE and PREFIX.
+_PROLOGUE = re.compile(
+    r"(?:\s+|#[^\r\n]*|BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>)*", re.IGNORECASE
+)
+_UPDATE_KEYWORD = re.compile(
+    r"(?:INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE
+)
 
-    try:
-        parseUpdate(query)
-    except Exception:  # any parser failure (also RecursionError) means "not an update"
-        return False
-    return True
+
+def _parses_as_update(query: str) -> bool:
+    """Whether `query` (which the engine refused as a query) opens like an update.
+
+    Only to word the refusal, never a security check: the engine's query grammar has no
+    update operations, so an update is never run whatever this says. A lexical test rather
+    than an update parser keeps a parser library out of the query workers.
+    """
+    prologue = _PROLOGUE.match(query)
+    return _UPDATE_KEYWORD.match(query, prologue.end() if prologue else 0) is not None
 
 
 _ERROR_AT = re.compile(r"^error at (\d+):(\d+): (.*)", re.DOTALL)
@@ -599,18 +607,8 @@ def _enter_network_sandbox() -> bool:
     return _no_sockets_filter() or namespace
 
 
-def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
-    """Entry point of a query worker process: load, say ready, then answer jobs until EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-    if spec.memory_limit:
-        resource.setrlimit(resource.RLIMIT_AS, (spec.memory_limit, spec.memory_limit))
-    try:
-        store, counts = _load_store(spec)
-    except Exception as e:  # report why, then die: the parent logs it
-        _send_frame(conn, ("failed", f"{type(e).__name__}: {e}"))
-        return
-    sandboxed = spec.sandbox_network and _enter_network_sandbox()
-    _send_frame(conn, ("ready", counts, sandboxed))
+def serve_jobs(conn: socket.socket, store: ox.Store, spec: StoreSpec) -> None:
+    """The loop of a query worker (see kg.query.worker): answer jobs on `conn` until EOF."""
     evaluator = _Evaluator(store, spec)
     stream = conn.makefile("rb", buffering=1 << 16)  # one recv usually brings a whole job
     while True:
@@ -631,17 +629,105 @@ def _worker_main(conn: socket.socket, spec: StoreSpec) -> None:
 
 # ---------------------------------------------------------------------------- parent side
 
+#: The checkout this package is imported from, so the zygote imports the same code.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_ZYGOTE_MAIN = "import sys; from kg.query.worker import main; main(int(sys.argv[1]))"
 
-def _mp_context(start_method: str | None) -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
-    if method == "fork":
-        raise ValueError("query workers need 'spawn' or 'forkserver', not 'fork'")
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # workers fork with pyoxigraph and rdflib's SPARQL parser already imported
-        ctx.set_forkserver_preload(["kg.query.store", "rdflib.plugins.sparql.parser"])
-    return ctx
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("the query worker zygote closed its socket")
+        data += chunk
+    return data
+
+
+class _Zygote:
+    """The parent's handle on the process that loads the store once and forks the workers.
+
+    Blocking calls (start, fork) run off the event loop; `kill` is one short write. Every
+    write and each fork's request/reply pair hold one lock, so frames never interleave.
+    """
+
+    def __init__(self, spec: StoreSpec, start_timeout: float) -> None:
+        self.spec = spec
+        self.start_timeout = start_timeout
+        self._lock = threading.Lock()
+        self._ctrl, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _ZYGOTE_MAIN, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            theirs.close()
+        self.hello: tuple[Any, ...] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _read(self) -> Any:
+        size = _HEADER.unpack(_recv_exact(self._ctrl, _HEADER.size))[0]
+        return pickle.loads(_recv_exact(self._ctrl, size))
+
+    def start(self) -> tuple[Any, ...]:
+        """Send the spec and wait until the store is loaded: ("ready", counts, sandboxed)."""
+        with self._lock:
+            self._ctrl.settimeout(self.start_timeout)
+            try:
+                _send_frame(self._ctrl, self.spec)
+                hello = self._read()
+            except (TimeoutError, OSError) as e:
+                raise RuntimeError(f"query worker zygote did not start: {type(e).__name__}") from e
+            finally:
+                self._ctrl.settimeout(30.0)
+        if hello[0] != "ready":
+            raise RuntimeError(f"query worker could not load the release: {hello[1]}")
+        self.hello = hello
+        return hello
+
+    def fork(self) -> tuple[int, socket.socket]:
+        """A new worker: its pid and the parent's end of its socket."""
+        ours, theirs = socket.socketpair()
+        try:
+            with self._lock:
+                data = pickle.dumps(("fork",), protocol=pickle.HIGHEST_PROTOCOL)
+                fds = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", theirs.fileno()))]
+                self._ctrl.sendmsg([_HEADER.pack(len(data)) + data], fds)
+                reply = self._read()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return reply[1], ours
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL a worker; the zygote does it, as the one process that knows the pid is
+        still its child (never reaped), so a reused pid is never hit."""
+        data = pickle.dumps(("kill", pid), protocol=pickle.HIGHEST_PROTOCOL)
+        with contextlib.suppress(OSError), self._lock:
+            self._ctrl.sendall(_HEADER.pack(len(data)) + data)
+
+    def close(self) -> None:
+        """End of stream: the zygote kills its workers and exits."""
+        with contextlib.suppress(OSError):
+            self._ctrl.shutdown(socket.SHUT_RDWR)
+        self._ctrl.close()
+
+    def join(self, timeout: float) -> None:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class _Channel(asyncio.Protocol):
@@ -657,6 +743,8 @@ class _Channel(asyncio.Protocol):
         self._frames: deque[bytes] = deque()
         self._waiter: asyncio.Future[bytes] | None = None
         self._lost = False
+        #: Called when the worker's end closes (the pool replaces a worker that died idle).
+        self.on_lost: Callable[[], None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -679,6 +767,8 @@ class _Channel(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        if self.on_lost is not None:
+            self.on_lost()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(ConnectionError("query worker connection lost"))
 
@@ -699,10 +789,11 @@ class _Channel(asyncio.Protocol):
 
 
 class _Worker:
-    """The parent's handle on one query worker process."""
+    """The parent's handle on one query worker process (a child of the zygote)."""
 
-    def __init__(self, process: Any, channel: _Channel) -> None:
-        self.process = process
+    def __init__(self, pid: int, zygote: _Zygote, channel: _Channel) -> None:
+        self.pid = pid
+        self.zygote = zygote
         self.channel = channel
 
     async def call(self, payload: bytes) -> Any:
@@ -710,8 +801,7 @@ class _Worker:
         return await self.channel.read()
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, ValueError, AttributeError):
-            self.process.kill()
+        self.zygote.kill(self.pid)
         if self.channel.transport is not None:
             self.channel.transport.close()
 
@@ -729,7 +819,6 @@ class _Pool:
         spec: StoreSpec,
         size: int,
         time_limit: float,
-        start_method: str | None,
         shared: int | None = None,
     ) -> None:
         self.spec = spec
@@ -738,7 +827,8 @@ class _Pool:
         self._busy_shared = 0
         self.time_limit = time_limit
         self.start_timeout = 300.0
-        self._ctx = _mp_context(start_method)
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = asyncio.Lock()
         self._idle: list[_Worker] = []
         self._waiters: deque[asyncio.Future[_Worker]] = deque()  # priority jobs
         self._shared_waiters: deque[asyncio.Future[_Worker]] = deque()
@@ -758,23 +848,46 @@ class _Pool:
         return min(len(self._idle), self.shared - self._busy_shared)
 
     async def start(self) -> None:
+        await self._ready_zygote()
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         for w in workers:
             self._release(w)
 
+    async def _ready_zygote(self) -> _Zygote:
+        """The running zygote, or a new one (the old one died: its workers died with it)."""
+        async with self._zygote_lock:
+            if self._zygote is not None and self._zygote.alive:
+                return self._zygote
+            loop = asyncio.get_running_loop()
+            if self._zygote is not None:
+                old, self._zygote = self._zygote, None
+                old.close()
+                await loop.run_in_executor(None, old.join, 5.0)
+            zygote = _Zygote(self.spec, self.start_timeout)
+            try:
+                hello = await loop.run_in_executor(None, zygote.start)
+            except BaseException:
+                zygote.close()
+                await loop.run_in_executor(None, zygote.join, 5.0)
+                raise
+            self.ready_info = (hello[1], hello[2])
+            if self.spec.sandbox_network and not hello[2]:
+                log.warning("query workers could not fence themselves off the network")
+            self._zygote = zygote
+            return zygote
+
     async def _spawn(self) -> _Worker:
         loop = asyncio.get_running_loop()
-        parent_sock, child_sock = socket.socketpair()
-        process = self._ctx.Process(
-            target=_worker_main, args=(child_sock, self.spec), name="kg-query-worker", daemon=True
-        )
+        zygote = await self._ready_zygote()
         try:
-            await loop.run_in_executor(None, process.start)
-        finally:
-            child_sock.close()
+            pid, parent_sock = await loop.run_in_executor(None, zygote.fork)
+        except (OSError, EOFError, pickle.UnpicklingError) as e:
+            zygote.close()  # dead or out of step: the next spawn starts a new one
+            raise RuntimeError(f"query worker zygote failed: {type(e).__name__}: {e}") from None
         _, channel = await loop.create_unix_connection(_Channel, sock=parent_sock)
-        worker = _Worker(process, channel)
+        worker = _Worker(pid, zygote, channel)
         self._all.add(worker)
+        channel.on_lost = functools.partial(self._lost, worker)
         try:
             async with asyncio.timeout(self.start_timeout):
                 hello = await channel.read()
@@ -784,16 +897,18 @@ class _Pool:
         if hello[0] != "ready":
             self._discard(worker)
             raise RuntimeError(f"query worker could not load the release: {hello[1]}")
-        self.ready_info = (hello[1], hello[2])
-        if self.spec.sandbox_network and not hello[2]:
-            log.warning("query worker could not fence itself off the network; relying on the check")
         return worker
 
     def _discard(self, worker: _Worker) -> None:
-        worker.kill()
+        worker.kill()  # the zygote reaps it
         self._all.discard(worker)
-        loop = asyncio.get_running_loop()
-        loop.run_in_executor(None, worker.process.join, 5.0)  # reap it off the event loop
+
+    def _lost(self, worker: _Worker) -> None:
+        """A worker died while idle (killed from outside, out of memory): replace it now,
+        rather than fail the next query sent to it."""
+        if worker in self._idle and not self._closed:
+            self._idle.remove(worker)
+            self._replace(worker)
 
     def _release(self, worker: _Worker) -> None:
         self._idle.append(worker)
@@ -910,16 +1025,17 @@ class _Pool:
             fut.cancel()
         for task in list(self._tasks):
             task.cancel()
-        loop = asyncio.get_running_loop()
         workers = list(self._all)
         self._all.clear()
         self._idle.clear()
+        zygote, self._zygote = self._zygote, None
+        if zygote is not None:
+            zygote.close()  # it kills every worker it forked, then exits
         for w in workers:
-            w.kill()
-        await asyncio.gather(
-            *(loop.run_in_executor(None, w.process.join, 5.0) for w in workers),
-            return_exceptions=True,
-        )
+            if w.channel.transport is not None:
+                w.channel.transport.close()
+        if zygote is not None:
+            await asyncio.get_running_loop().run_in_executor(None, zygote.join, 5.0)
 
 
 def is_deterministic(text: str) -> bool:
@@ -948,7 +1064,8 @@ class QueryService:
     """The one way into the store: size check, cache, and a pool of killable workers.
 
     Use ``async with QueryService(...)`` or call ``start()`` / ``close()`` on the event loop
-    that will run the queries.
+    that will run the queries. `start_method` is accepted and ignored: workers are always
+    forks of the zygote (kg.query.worker).
     """
 
     def __init__(
@@ -967,7 +1084,7 @@ class QueryService:
         self.row_cap = spec.row_cap
         self.query_size_cap = query_size_cap
         shared = workers or os.cpu_count() or 1
-        self._pool = _Pool(spec, shared + page_workers, time_limit, start_method, shared)
+        self._pool = _Pool(spec, shared + page_workers, time_limit, shared)
         self._cache: ByteCache[tuple[Any, ...], QueryResult] | None = (
             ByteCache(cache_bytes) if cache_bytes > 0 else None
         )
