@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from kg.query.store import DEFAULT_FORMATS, QueryError, QueryService, _Job
+from kg.query.engine import DEFAULT_FORMATS, QueryError, _Job
+from kg.query.store import QueryService
 from kg.settings import Settings
 from tests.test_store import Running
 
@@ -67,7 +68,8 @@ def test_a_worker_imports_only_what_it_runs(pool: Running) -> None:
         with pytest.raises(QueryError):
             pool.run(pool.service.execute(text))
     modules = pool.run(worker_modules(pool.service))
-    assert "pyoxigraph" in modules and "kg.query.store" in modules
+    assert "pyoxigraph" in modules and "kg.query.engine" in modules
+    assert "asyncio" not in modules and "kg.query.store" not in modules  # the serving side
     unwanted = sorted(
         m for m in modules if any(m == p or m.startswith(p + ".") for p in NOT_IN_A_WORKER)
     )

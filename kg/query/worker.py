@@ -6,8 +6,9 @@ copy-on-write (queries only read them), and a worker killed for a runaway query 
 by a fork in milliseconds instead of a reload.
 
 Why this module imports so little: it runs as ``python -c`` in a fresh interpreter (never a
-copy of the HTTP worker), and imports only `kg.query.store` (pyoxigraph and the standard
-library), so a worker holds no rdflib, web framework or spreadsheet code it never runs.
+copy of the HTTP worker), and imports only `kg.query.engine` (pyoxigraph and the standard
+library, not even asyncio), so a worker holds no rdflib, web framework or spreadsheet code it
+never runs.
 
 Order in the zygote: set the memory limit, load the store in a helper thread (pyoxigraph's
 random generator, used by RAND/UUID/STRUUID/BNODE, lives per thread and is not reseeded by
@@ -16,7 +17,7 @@ then fence off the network (the seccomp filter and the network namespace are inh
 every fork; the zygote itself only ever receives sockets over its AF_UNIX control socket).
 
 Control protocol on the zygote's socket (frames as on a worker's socket, see
-`kg.query.store`): the parent sends the StoreSpec, the zygote answers ("ready", counts,
+`kg.query.engine`): the parent sends the StoreSpec, the zygote answers ("ready", counts,
 sandboxed) or ("failed", why); then ("fork",) with one socket passed along (SCM_RIGHTS)
 is answered ("forked", pid), and ("kill", pid) is not answered. End of stream: the zygote
 kills its workers and exits.
@@ -38,7 +39,7 @@ import sys
 import threading
 from typing import Any
 
-from kg.query.store import (
+from kg.query.engine import (
     StoreSpec,
     _enter_network_sandbox,
     _load_store,
