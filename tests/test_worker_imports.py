@@ -138,3 +138,26 @@ def test_many_queries_and_kills_under_load(pool: Running) -> None:
     assert health["worker_restarts"] >= restarts + 2
     assert health["idle_workers"] == 3
     assert pool.run(service.execute("ASK { ?s ?p ?o }")).body.endswith(b"true}")
+
+
+def test_a_dead_zygote_is_replaced(fixture_release: Path) -> None:
+    """Its workers die with it (parent-death signal); the pool starts a new zygote and forks."""
+    settings = Settings(workers=2, time_limit=5, cache_bytes=0)
+    r = Running(QueryService.from_release(fixture_release, settings))
+    try:
+        old = r.service._pool._zygote
+        assert old is not None
+        old.process.kill()
+
+        async def recovered() -> bool:
+            for _ in range(400):
+                zygote = r.service._pool._zygote
+                if zygote is not old and r.service.health()["idle_workers"] == 2:
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+
+        assert r.run(recovered())
+        assert r.run(r.service.execute("ASK { ?s ?p ?o }")).body.endswith(b"true}")
+    finally:
+        r.close()

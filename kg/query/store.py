@@ -39,6 +39,7 @@ import functools
 import logging
 import os
 import pickle
+import signal
 import socket
 import struct
 import subprocess
@@ -172,10 +173,11 @@ class _Zygote:
         finally:
             theirs.close()
         self.hello: tuple[Any, ...] | None = None
+        self._closed = False
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self._closed and self.process.poll() is None
 
     def _read(self) -> Any:
         size = _HEADER.unpack(_recv_exact(self._ctrl, _HEADER.size))[0]
@@ -217,11 +219,19 @@ class _Zygote:
         """SIGKILL a worker; the zygote does it, as the one process that knows the pid is
         still its child (never reaped), so a reused pid is never hit."""
         data = pickle.dumps(("kill", pid), protocol=pickle.HIGHEST_PROTOCOL)
-        with contextlib.suppress(OSError), self._lock:
-            self._ctrl.sendall(_HEADER.pack(len(data)) + data)
+        if not self._lock.acquire(timeout=1.0):  # a fork hangs on a stuck zygote: kill directly
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            return
+        try:
+            with contextlib.suppress(OSError):
+                self._ctrl.sendall(_HEADER.pack(len(data)) + data)
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """End of stream: the zygote kills its workers and exits."""
+        self._closed = True
         with contextlib.suppress(OSError):
             self._ctrl.shutdown(socket.SHUT_RDWR)
         self._ctrl.close()
