@@ -81,11 +81,14 @@ def test_a_worker_imports_only_what_it_runs(pool: Running) -> None:
 
 
 def test_workers_are_forks_of_one_zygote(pool: Running) -> None:
+    assert pool.service.network_sandboxed
     zygote = pool.service._pool._zygote
     assert zygote is not None
     for pid in pids(pool):
         stat = Path(f"/proc/{pid}/stat").read_text()
         assert int(stat.rsplit(")", 1)[1].split()[1]) == zygote.process.pid
+        if pool.service.network_sandboxed:  # the zygote's seccomp filter, inherited by the fork
+            assert "Seccomp:\t2" in Path(f"/proc/{pid}/status").read_text()
 
 
 def test_random_functions_differ_between_workers(pool: Running) -> None:
