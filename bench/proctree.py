@@ -40,6 +40,8 @@ def rollup(pid: int) -> dict[str, int]:
 
 def describe(pid: int) -> str:
     cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    if "kg.query.worker" in cmd:
+        return "query worker zygote / forked query worker"
     if "forkserver import main" in cmd:
         return "forkserver / forked query worker"
     if "resource_tracker" in cmd:
