@@ -116,7 +116,7 @@ def test_server_without_sandbox_refuses_every_case(
 
 FENCED = """
 import sys, pyoxigraph as ox
-from kg.query.store import _no_sockets_filter
+from kg.query.engine import _no_sockets_filter
 store = ox.Store()
 store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
 assert _no_sockets_filter(), "the filter could not be installed"
@@ -162,19 +162,19 @@ def test_query_workers_are_fenced_by_default(server: RunningServer) -> None:
 def test_a_federation_attempt_past_the_check_is_a_403(monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the check ever miss, the engine's failed call (a closed port here, the fences in
     a server) is answered 403 with the SERVICE message, never a 500."""
-    import kg.query.store
+    import kg.query.engine
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setattr(kg.query.store, "refuse_federated", lambda query, base_iri=None: None)
+    monkeypatch.setattr(kg.query.engine, "refuse_federated", lambda query, base_iri=None: None)
     store = ox.Store()
     store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
-    evaluator = kg.query.store._Evaluator(store, kg.query.store.StoreSpec(register=""))
-    job = kg.query.store._Job(
+    evaluator = kg.query.engine._Evaluator(store, kg.query.engine.StoreSpec(register=""))
+    job = kg.query.engine.Job(
         f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
         None,
-        kg.query.store.DEFAULT_FORMATS,
+        kg.query.engine.DEFAULT_FORMATS,
     )
     with pytest.raises(QueryError) as e:
         evaluator.run(job)
