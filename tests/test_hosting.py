@@ -59,9 +59,49 @@ def test_every_route_of_the_table_has_its_rules(kind: str) -> None:
     assert "303" in text and "406" in text and "400" in text and "Vary" in text
 
 
+#: Lines each generated file must hold, written by hand from what the server does: /browse is
+#: the page browse.html, a Turtle document is text/turtle, an identifier answers 303 to its
+#: document or 406, and Apache must not guess files by content negotiation of its own.
+NGINX_LINES = [
+    "location = /browse {",
+    "    try_files /browse.html =404;",
+    "types { application/atom+xml atom; text/css css; text/csv csv; text/html html; "
+    "image/x-icon ico; text/javascript js; application/json json; application/ld+json jsonld; "
+    "application/n-triples nt; image/png png; application/rdf+xml rdf; text/plain sha256; "
+    "image/svg+xml svg; text/tab-separated-values tsv; text/turtle ttl; text/plain txt; "
+    "application/zip zip; }",
+    '    if ($http_accept ~* "text/turtle") {',
+    "    return 303 /$kg_lang$kg_id.$kg_ext;",
+    "        return 406;",
+]
+APACHE_LINES = [
+    "Options -MultiViews",
+    "DirectoryIndex index.html",
+    "AddType text/turtle .ttl",
+    "AddType application/ld+json .jsonld",
+    "RewriteRule ^browse$ browse.html [L]",
+    'RewriteCond %{HTTP:Accept} "text/turtle" [NC]',
+    "RewriteRule ^(def)$ %{ENV:KG_BASE}$1.ttl [R=303,L,E=KG_VARY:1]",
+    "RewriteRule ^(def)$ - [R=406,L,E=KG_VARY:1]",
+]
+
+
+@pytest.mark.parametrize("kind", ["nginx", "apache"])
+def test_the_rules_hold_hand_written_lines(kind: str) -> None:
+    text = nginx_snippet(BASE) if kind == "nginx" else htaccess(BASE)
+    lines = set(text.splitlines())
+    missing = [
+        line for line in (NGINX_LINES if kind == "nginx" else APACHE_LINES) if line not in lines
+    ]
+    assert not missing, missing
+
+
 def test_the_export_ships_the_rules(exported: Exported) -> None:
     assert (exported.out / NGINX_SNIPPET).read_text() == nginx_snippet(BASE)
     assert (exported.out / HTACCESS).read_text() == htaccess(BASE)
+    # and not only equal to what the generator makes now: lines written by hand
+    assert set(NGINX_LINES) <= set((exported.out / NGINX_SNIPPET).read_text().splitlines())
+    assert set(APACHE_LINES) <= set((exported.out / HTACCESS).read_text().splitlines())
 
 
 # ---------------------------------------------------------------------------- live servers
