@@ -241,7 +241,8 @@ def test_atom_feed(versioned: Versioned) -> None:
     assert feed.tag == f"{ATOM}feed"
     assert feed.findtext(f"{ATOM}id") == f"{BASE}changes"
     assert feed.findtext(f"{ATOM}updated") == f"{V2_DATE}T00:00:00Z"
-    assert feed.find(f"{ATOM}author/{ATOM}name") is not None
+    # data/release.toml [publisher] name
+    assert feed.findtext(f"{ATOM}author/{ATOM}name") == "Register 1042 open-data project"
     self_link = [e for e in feed.findall(f"{ATOM}link") if e.get("rel") == "self"]
     assert self_link[0].get("href") == f"{BASE}downloads/changes.atom"
     entries = feed.findall(f"{ATOM}entry")
