@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import PORT_TRIES, free_port, port_was_taken
 
 from kg.export.hosting import HTACCESS, NGINX_SNIPPET, htaccess, identifier_regex, nginx_snippet
 from kg.web.routes import FORMATS, ROUTES, Mode
@@ -30,9 +30,17 @@ pytest_plugins = ["web_fixtures", "versions_fixtures"]
 
 from versions_fixtures import BASE, V1, Exported, Versioned  # noqa: E402
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-APACHE_MODULES = Path("/usr/lib/apache2/modules")
+#: The servers: KG_NGINX, KG_APACHE, else on PATH, else where Debian installs them (sbin is
+#: not on every user's PATH).
+NGINX = os.environ.get("KG_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
+APACHE = (
+    os.environ.get("KG_APACHE")
+    or shutil.which("apache2")
+    or shutil.which("httpd")
+    or "/usr/sbin/apache2"
+)
+#: Apache's module folder: KG_APACHE_MODULES, else Debian's.
+APACHE_MODULES = Path(os.environ.get("KG_APACHE_MODULES") or "/usr/lib/apache2/modules")
 #: A guard against a hung server, not a measure.
 START_TIMEOUT = 30
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -145,6 +153,23 @@ def nginx(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert os.environ.get("KG_REQUIRE_WEBSERVERS") != "1", "nginx is not installed"
         pytest.skip("nginx is not installed (scripts/install-webservers)")
     work = tmp_path_factory.mktemp("nginx")
+    for attempt in range(1, PORT_TRIES + 1):
+        process, url = _start_nginx(readable_copy, work)
+        try:
+            _wait(url + "/", process, work / "error.log")
+        except RuntimeError:
+            _stop(process)
+            if attempt < PORT_TRIES and port_was_taken(work / "error.log", work / "stderr.log"):
+                continue  # the free port was taken before nginx bound it: another
+            raise
+        try:
+            yield url
+        finally:
+            _stop(process)
+        return
+
+
+def _start_nginx(readable_copy: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     user = "user root;\n" if os.geteuid() == 0 else ""
     temp = " ".join(
@@ -162,17 +187,11 @@ def nginx(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         [NGINX, "-t", "-c", str(conf), "-p", str(work)], capture_output=True, text=True
     )
     assert check.returncode == 0, check.stderr
-    process = subprocess.Popen(
-        [NGINX, "-c", str(conf), "-p", str(work)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url + "/", process, work / "error.log")
-        yield url
-    finally:
-        _stop(process)
+    with open(work / "stderr.log", "wb") as err:
+        process = subprocess.Popen(
+            [NGINX, "-c", str(conf), "-p", str(work)], stdout=subprocess.DEVNULL, stderr=err
+        )
+    return process, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +201,26 @@ def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         pytest.skip("Apache is not installed (scripts/install-webservers)")
     work = Path(tempfile.mkdtemp(prefix="kg-apache-"))
     work.chmod(0o755)
+    try:
+        for attempt in range(1, PORT_TRIES + 1):
+            process, url = _start_apache(readable_copy, work)
+            try:
+                _wait(url + "/", process, work / "error.log")
+            except RuntimeError:
+                _stop(process)
+                if attempt < PORT_TRIES and port_was_taken(work / "error.log", work / "stderr.log"):
+                    continue  # the free port was taken before Apache bound it: another
+                raise
+            try:
+                yield url
+            finally:
+                _stop(process)
+            return
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _start_apache(readable_copy: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     modules = [
         "mpm_event",
@@ -209,16 +248,11 @@ def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         f"Mutex file:{work} default\nTypesConfig /dev/null\nDocumentRoot {readable_copy}\n"
         f"<Directory {readable_copy}>\n  AllowOverride All\n  Require all granted\n</Directory>\n"
     )
-    process = subprocess.Popen(
-        [APACHE, "-X", "-f", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url + "/", process, work / "error.log")
-        yield url
-    finally:
-        _stop(process)
-        shutil.rmtree(work, ignore_errors=True)
+    with open(work / "stderr.log", "wb") as err:
+        process = subprocess.Popen(
+            [APACHE, "-X", "-f", str(conf)], stdout=subprocess.DEVNULL, stderr=err
+        )
+    return process, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
