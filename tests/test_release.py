@@ -368,6 +368,7 @@ def wait_for_new_build(builds: Path, known: set[str], proc: subprocess.Popen, li
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 def test_killed_builds_leave_a_complete_release(site: Path) -> None:
     previous = files_of(site / "dist")
     seed = int.from_bytes(os.urandom(4), "big")
