@@ -132,6 +132,7 @@ def assert_clean_error(done, broken: Break, line: int) -> None:
     assert any(broken.message in row for row in where), done.stderr
 
 
+@pytest.mark.slow  # a `kg build` process per case
 @pytest.mark.parametrize("case", sorted(BREAKS))
 def test_broken_row_stops_the_build_and_keeps_the_release(
     case: str, tmp_path: Path, built: Built
@@ -144,6 +145,7 @@ def test_broken_row_stops_the_build_and_keeps_the_release(
     assert snapshot(site) == before, "the previous release was changed"
 
 
+@pytest.mark.slow  # a `kg build` process per case
 @pytest.mark.parametrize("case", ["duplicate-position-notation", "missing-column"])
 def test_broken_data_creates_no_release(case: str, tmp_path: Path) -> None:
     data, broken, line = break_data(tmp_path, case)

@@ -328,6 +328,7 @@ REQUESTS = [
 ]
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_rules_answer_like_kg_serve(
     request: pytest.FixtureRequest, served: Any, web_server: str
@@ -362,6 +363,7 @@ LANGUAGE_REQUESTS = [
 LANGUAGE_PAGES = ["/ru/", "/en/browse", "/ru/about", "/en/downloads/", "/ru/search", "/en/def.html"]
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_rules_send_the_language_asked_for(
     request: pytest.FixtureRequest, served: Any, web_server: str
@@ -385,6 +387,7 @@ def test_rules_send_the_language_asked_for(
     assert not differ, "\n".join(map(str, differ))
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) -> None:
     static_url = request.getfixturevalue(web_server)
@@ -400,6 +403,7 @@ def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) ->
         assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content), path
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_documents_and_files_are_the_servers_bytes(
     request: pytest.FixtureRequest, served: Any, web_server: str

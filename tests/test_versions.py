@@ -262,6 +262,7 @@ def test_atom_feed(versioned: Versioned) -> None:
     assert "first" in (entries[1].findtext(f"{ATOM}title") or "")
 
 
+@pytest.mark.slow  # another full build
 def test_a_single_release_says_there_is_nothing_to_compare(tmp_path: Path) -> None:
     from kg.release.changes import read_log_file
 
