@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test setup setup-test lint
+.PHONY: run test check setup setup-test setup-check lint typecheck
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,10 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-setup-test: $(BIN)/python
+setup-check: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+
+setup-test: setup-check
 	./scripts/install-chromium
 	./scripts/install-virtuoso
 	./scripts/install-webservers
@@ -28,8 +30,16 @@ run: setup
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck:
 	$(BIN)/python -m mypy
 
 ## Set up and run the whole test suite (lint included)
-test: setup-test lint
+test: setup-test lint typecheck
 	$(BIN)/pytest
+
+## The everyday loop: lint, imports, types and the tests that start no server, browser or
+## external checker (pytest -m "not slow"; tests/conftest.py marks the slow ones)
+check: setup-check lint typecheck
+	$(BIN)/pytest -m "not slow"

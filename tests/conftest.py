@@ -75,6 +75,18 @@ def launch_on_free_port(
     raise RuntimeError(f"server did not start:\n{log_path.read_text(errors='replace')}")
 
 
+#: What Oxigraph, Virtuoso, nginx and Apache log when the port they were given is taken.
+PORT_TAKEN = ("address already in use", "could not bind", "failed to start listening")
+#: Tries of a launcher that picks a free port and may lose it before binding.
+PORT_TRIES = 3
+
+
+def port_was_taken(*logs: Path) -> bool:
+    """Whether a server's logs say it could not bind its port (then retry on another)."""
+    text = " ".join(p.read_text(errors="replace").lower() for p in logs if p.exists())
+    return any(phrase in text for phrase in PORT_TAKEN)
+
+
 def terminate(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -155,3 +167,33 @@ def server(launch: Callable[..., RunningServer]) -> RunningServer:
 def http(server: RunningServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client
+
+
+#: Fixtures that start a server process, a browser, an external store, web server or checker,
+#: or export a whole static site. A test that uses one (itself or through another fixture) is
+#: marked ``slow``, so ``pytest -m "not slow"`` (``make check``) runs without any of them.
+SLOW_FIXTURES = frozenset(
+    {
+        "launch",  # every `python -m kg.web.server` a fixture starts goes through it
+        "browser",  # Chromium
+        "exported",  # `kg site`: a full static export
+        "static_server",
+        "nginx",
+        "apache",
+        "store",  # Oxigraph or Virtuoso
+        "external",
+        "checkers",  # axe, vnu (java), node
+        "hostile",
+        # more releases built than the session's one (each a full build: seconds of CPU)
+        "two_builds",  # two `kg build` processes with different hash seeds
+        "releases",  # test_diff: the release and an amended one
+        "fresh",  # test_release_1_1: a fresh clone's build
+        "versioned",  # two versions of the release
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -25,6 +25,7 @@ from register_fixtures import (
     snapshot,
 )
 
+from kg.errors import CuratedDataError
 from kg.release.build import load_and_check
 
 pytest_plugins = ["register_fixtures"]
@@ -131,6 +132,7 @@ def assert_clean_error(done, broken: Break, line: int) -> None:
     assert any(broken.message in row for row in where), done.stderr
 
 
+@pytest.mark.slow  # a `kg build` process per case
 @pytest.mark.parametrize("case", sorted(BREAKS))
 def test_broken_row_stops_the_build_and_keeps_the_release(
     case: str, tmp_path: Path, built: Built
@@ -143,6 +145,7 @@ def test_broken_row_stops_the_build_and_keeps_the_release(
     assert snapshot(site) == before, "the previous release was changed"
 
 
+@pytest.mark.slow  # a `kg build` process per case
 @pytest.mark.parametrize("case", ["duplicate-position-notation", "missing-column"])
 def test_broken_data_creates_no_release(case: str, tmp_path: Path) -> None:
     data, broken, line = break_data(tmp_path, case)
@@ -157,3 +160,20 @@ def test_the_unbroken_copy_loads(tmp_path: Path) -> None:
     """Control: the copied data folder itself passes the checks the breaks trip."""
     register = load_and_check(copy_data(tmp_path / "data"))
     assert len(register.positions) == len(read_rows("positions.csv"))
+
+
+def test_a_position_quote_moved_off_its_offsets_is_refused_with_its_line(tmp_path: Path) -> None:
+    """The quote check on its own, in-process: A3-2.03's quote (data/positions.csv) is the law's
+    text at 9156..9210; one character later the source reads 'ТМО ... басшысы<', not the quote."""
+    data = copy_data(tmp_path / "data")
+    line = replace_on_line(
+        data / "positions.csv",
+        "A3-2.03,",
+        ",ЗТМО аудандық филиал бөлімшесінің басшысы,9156,9210,",
+        ",ЗТМО аудандық филиал бөлімшесінің басшысы,9157,9211,",
+    )
+    with pytest.raises(CuratedDataError) as caught:
+        load_and_check(data)
+    assert f"data/positions.csv:{line}: quote does not match the source at 9157..9211" in str(
+        caught.value
+    )

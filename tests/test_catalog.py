@@ -96,8 +96,11 @@ def test_distributions_match_the_files(catalog: Graph, web_release: Path) -> Non
         assert str(value) == hashlib.sha256(data).hexdigest()
         media = str(catalog.value(dist, DCAT.mediaType))
         assert media.startswith("https://www.iana.org/assignments/media-types/")
-        assert catalog.value(dist, DCTERMS.license) is not None
-        assert catalog.value(dist, DCTERMS.issued) is not None
+        # data/release.toml: the CC0 licence, and the dataset first issued on 2026-11-26
+        assert catalog.value(dist, DCTERMS.license) == URIRef(
+            "http://publications.europa.eu/resource/authority/licence/CC0"
+        )
+        assert catalog.value(dist, DCTERMS.issued) == Literal("2026-11-26", datatype=XSD.date)
     assert {"register.ttl", "register.nt", "register.jsonld", "register.rdf"} <= names
     assert "positions.csv" in names
 
@@ -115,9 +118,10 @@ def test_catalog_says_who_when_where_and_the_endpoint(catalog: Graph) -> None:
         info.modified.isoformat(), datatype=XSD.date
     )
     publisher = catalog.value(dataset, DCTERMS.publisher)
-    assert publisher is not None and catalog.value(
-        publisher, URIRef("http://xmlns.com/foaf/0.1/name")
-    )
+    assert publisher == URIRef(BASE + "publisher")
+    assert catalog.value(publisher, URIRef("http://xmlns.com/foaf/0.1/name")) == Literal(
+        "Register 1042 open-data project", lang="en"
+    )  # data/release.toml [publisher]
     service = catalog.value(cat, DCAT.service)
     assert (service, RDF.type, DCAT.DataService) in catalog
     assert catalog.value(service, DCAT.endpointURL) == URIRef(BASE + "sparql")

@@ -108,3 +108,28 @@ def test_the_rdf_twin_states_status_and_replacements(search_http: httpx.Client) 
         assert any(o.language == "kk" for o in g.objects(U.position(p), SKOS.prefLabel))
     assert (whole, URIRef("http://www.w3.org/ns/prov#wasInvalidatedBy"), None) in g
     assert any("ED052" in str(n) for n in g.objects(whole, SKOS.historyNote))
+
+
+def test_the_reconciler_never_matches_a_deprecated_position_even_alone(search_index: Any) -> None:
+    """kg.lookup.reconcile directly: pinned by its notation, the deprecated whole A3-2.01
+    (data/lifecycle.csv: replaced by A3-2.03 and A3-2.04, ED049) is the only candidate, with
+    its exact title, and still no match; its active part, asked the same way, is one."""
+    from kg.lookup.reconcile import Reconciler
+
+    reconciler = Reconciler(search_index)
+
+    def ask(notation: str, title: str) -> list[dict[str, Any]]:
+        query = {
+            "query": title,
+            "type": "position",
+            "properties": [{"pid": "notation", "v": notation}],
+        }
+        return reconciler.reconcile({"q": query})["q"]["result"]
+
+    [whole] = ask("A3-2.01", "ЗТМО аудандық және қалалық филиал бөлімшесінің басшысы")
+    assert whole["id"] == "position/A3-2.01"
+    assert whole["score"] == 100.0
+    assert whole["match"] is False
+    assert whole["description"].endswith("deprecated, replaced by A3-2.03, A3-2.04")
+    [part] = ask("A3-2.03", "ЗТМО аудандық филиал бөлімшесінің басшысы")
+    assert (part["id"], part["match"]) == ("position/A3-2.03", True)

@@ -31,7 +31,15 @@ from urllib.parse import parse_qs
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT, RunningServer, free_port, start_server, stop_server
+from conftest import (
+    PORT_TRIES,
+    ROOT,
+    RunningServer,
+    free_port,
+    port_was_taken,
+    start_server,
+    stop_server,
+)
 from lexical_cases import LEXICAL_CASES, Listener
 
 from kg.errors import KgError
@@ -41,9 +49,12 @@ from kg.settings import Settings
 from kg.uris import KG, Uris
 
 pytest_plugins = ["search_fixtures"]  # `search_release`: the real release, built once a session
+pytestmark = pytest.mark.slow  # Oxigraph, Virtuoso and `kg serve` processes
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 VIRTUOSO = shutil.which("virtuoso-t")
+#: Virtuoso's VSP folder: KG_VIRTUOSO_VSP, else where Debian's virtuoso-opensource puts it.
+VIRTUOSO_VSP = os.environ.get("KG_VIRTUOSO_VSP") or "/var/lib/virtuoso-opensource-7/vsp"
 SECRET_GRAPH = "https://other-publisher.example/graph/private"
 SECRET = b'<urn:secret:thing> <urn:secret:says> "this must never be served" .\n'
 TIME_LIMIT = "2"
@@ -75,24 +86,32 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], limit: float) -> None:
 
 
 def start_oxigraph(folder: Path) -> Store:
-    port = free_port()
-    log = folder / "oxigraph.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                str(OXIGRAPH),
-                "serve",
-                "--location",
-                str(folder / "db"),
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    _wait_for(f"{base}/query", process, 30)
-    return Store("oxigraph", f"{base}/query", f"{base}/store", process, log)
+    for attempt in range(1, PORT_TRIES + 1):
+        port = free_port()
+        log = folder / "oxigraph.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [
+                    str(OXIGRAPH),
+                    "serve",
+                    "--location",
+                    str(folder / "db"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_for(f"{base}/query", process, 30)
+        except RuntimeError:
+            stop(process)
+            if attempt < PORT_TRIES and port_was_taken(log):
+                continue  # the free port was taken before Oxigraph bound it: another
+            raise
+        return Store("oxigraph", f"{base}/query", f"{base}/store", process, log)
+    raise AssertionError("unreachable")
 
 
 VIRTUOSO_INI = """\
@@ -123,7 +142,7 @@ ThreadsPerQuery = 2
 MaxQueryMem = 500M
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
-ServerRoot = /var/lib/virtuoso-opensource-7/vsp
+ServerRoot = {vsp}
 MaxClientConnections = 10
 ServerThreads = 10
 Charset = UTF-8
@@ -137,27 +156,36 @@ MaxQueryExecutionTime = 30
 
 
 def start_virtuoso(folder: Path) -> Store:
-    http_port, sql_port = free_port(), free_port()
-    (folder / "virtuoso.ini").write_text(
-        VIRTUOSO_INI.format(d=folder, sql_port=sql_port, http_port=http_port)
-    )
-    log = folder / "virtuoso.out"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(VIRTUOSO), "-f", "-c", "virtuoso.ini"],
-            cwd=folder,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    for attempt in range(1, PORT_TRIES + 1):
+        http_port, sql_port = free_port(), free_port()
+        (folder / "virtuoso.ini").write_text(
+            VIRTUOSO_INI.format(d=folder, sql_port=sql_port, http_port=http_port, vsp=VIRTUOSO_VSP)
         )
-    base = f"http://127.0.0.1:{http_port}"
-    _wait_for(f"{base}/sparql", process, 60)
-    return Store(
-        "virtuoso",
-        f"{base}/sparql",
-        f"http://dba:dba@127.0.0.1:{http_port}/sparql-graph-crud-auth",
-        process,
-        log,
-    )
+        log = folder / "virtuoso.out"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [str(VIRTUOSO), "-f", "-c", "virtuoso.ini"],
+                cwd=folder,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{http_port}"
+        try:
+            _wait_for(f"{base}/sparql", process, 60)
+        except RuntimeError:
+            stop(process)
+            if attempt < PORT_TRIES and port_was_taken(log, folder / "virtuoso.log"):
+                (folder / "virtuoso.lck").unlink(missing_ok=True)
+                continue  # a port was taken before Virtuoso bound it: other ports
+            raise
+        return Store(
+            "virtuoso",
+            f"{base}/sparql",
+            f"http://dba:dba@127.0.0.1:{http_port}/sparql-graph-crud-auth",
+            process,
+            log,
+        )
+    raise AssertionError("unreachable")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

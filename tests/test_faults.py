@@ -194,6 +194,7 @@ def test_kg_serve_rebuilds_a_corrupted_release(tmp_path: Path, search_release: P
         stop_server(server)
 
 
+@pytest.mark.slow
 def test_start_server_helper_refuses_a_corrupted_release(tmp_path: Path) -> None:
     """The test harness's own start-up sees the refusal too (no server on a bad release)."""
     release = copy_release(tmp_path)

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import PORT_TRIES, free_port, port_was_taken
 
 from kg.export.hosting import HTACCESS, NGINX_SNIPPET, htaccess, identifier_regex, nginx_snippet
 from kg.web.routes import FORMATS, ROUTES, Mode
@@ -30,9 +30,17 @@ pytest_plugins = ["web_fixtures", "versions_fixtures"]
 
 from versions_fixtures import BASE, V1, Exported, Versioned  # noqa: E402
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-APACHE_MODULES = Path("/usr/lib/apache2/modules")
+#: The servers: KG_NGINX, KG_APACHE, else on PATH, else where Debian installs them (sbin is
+#: not on every user's PATH).
+NGINX = os.environ.get("KG_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
+APACHE = (
+    os.environ.get("KG_APACHE")
+    or shutil.which("apache2")
+    or shutil.which("httpd")
+    or "/usr/sbin/apache2"
+)
+#: Apache's module folder: KG_APACHE_MODULES, else Debian's.
+APACHE_MODULES = Path(os.environ.get("KG_APACHE_MODULES") or "/usr/lib/apache2/modules")
 #: A guard against a hung server, not a measure.
 START_TIMEOUT = 30
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -59,9 +67,49 @@ def test_every_route_of_the_table_has_its_rules(kind: str) -> None:
     assert "303" in text and "406" in text and "400" in text and "Vary" in text
 
 
+#: Lines each generated file must hold, written by hand from what the server does: /browse is
+#: the page browse.html, a Turtle document is text/turtle, an identifier answers 303 to its
+#: document or 406, and Apache must not guess files by content negotiation of its own.
+NGINX_LINES = [
+    "location = /browse {",
+    "    try_files /browse.html =404;",
+    "types { application/atom+xml atom; text/css css; text/csv csv; text/html html; "
+    "image/x-icon ico; text/javascript js; application/json json; application/ld+json jsonld; "
+    "application/n-triples nt; image/png png; application/rdf+xml rdf; text/plain sha256; "
+    "image/svg+xml svg; text/tab-separated-values tsv; text/turtle ttl; text/plain txt; "
+    "application/zip zip; }",
+    '    if ($http_accept ~* "text/turtle") {',
+    "    return 303 /$kg_lang$kg_id.$kg_ext;",
+    "        return 406;",
+]
+APACHE_LINES = [
+    "Options -MultiViews",
+    "DirectoryIndex index.html",
+    "AddType text/turtle .ttl",
+    "AddType application/ld+json .jsonld",
+    "RewriteRule ^browse$ browse.html [L]",
+    'RewriteCond %{HTTP:Accept} "text/turtle" [NC]',
+    "RewriteRule ^(def)$ %{ENV:KG_BASE}$1.ttl [R=303,L,E=KG_VARY:1]",
+    "RewriteRule ^(def)$ - [R=406,L,E=KG_VARY:1]",
+]
+
+
+@pytest.mark.parametrize("kind", ["nginx", "apache"])
+def test_the_rules_hold_hand_written_lines(kind: str) -> None:
+    text = nginx_snippet(BASE) if kind == "nginx" else htaccess(BASE)
+    lines = set(text.splitlines())
+    missing = [
+        line for line in (NGINX_LINES if kind == "nginx" else APACHE_LINES) if line not in lines
+    ]
+    assert not missing, missing
+
+
 def test_the_export_ships_the_rules(exported: Exported) -> None:
     assert (exported.out / NGINX_SNIPPET).read_text() == nginx_snippet(BASE)
     assert (exported.out / HTACCESS).read_text() == htaccess(BASE)
+    # and not only equal to what the generator makes now: lines written by hand
+    assert set(NGINX_LINES) <= set((exported.out / NGINX_SNIPPET).read_text().splitlines())
+    assert set(APACHE_LINES) <= set((exported.out / HTACCESS).read_text().splitlines())
 
 
 # ---------------------------------------------------------------------------- live servers
@@ -105,6 +153,23 @@ def nginx(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert os.environ.get("KG_REQUIRE_WEBSERVERS") != "1", "nginx is not installed"
         pytest.skip("nginx is not installed (scripts/install-webservers)")
     work = tmp_path_factory.mktemp("nginx")
+    for attempt in range(1, PORT_TRIES + 1):
+        process, url = _start_nginx(readable_copy, work)
+        try:
+            _wait(url + "/", process, work / "error.log")
+        except RuntimeError:
+            _stop(process)
+            if attempt < PORT_TRIES and port_was_taken(work / "error.log", work / "stderr.log"):
+                continue  # the free port was taken before nginx bound it: another
+            raise
+        try:
+            yield url
+        finally:
+            _stop(process)
+        return
+
+
+def _start_nginx(readable_copy: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     user = "user root;\n" if os.geteuid() == 0 else ""
     temp = " ".join(
@@ -122,17 +187,11 @@ def nginx(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         [NGINX, "-t", "-c", str(conf), "-p", str(work)], capture_output=True, text=True
     )
     assert check.returncode == 0, check.stderr
-    process = subprocess.Popen(
-        [NGINX, "-c", str(conf), "-p", str(work)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url + "/", process, work / "error.log")
-        yield url
-    finally:
-        _stop(process)
+    with open(work / "stderr.log", "wb") as err:
+        process = subprocess.Popen(
+            [NGINX, "-c", str(conf), "-p", str(work)], stdout=subprocess.DEVNULL, stderr=err
+        )
+    return process, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +201,26 @@ def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         pytest.skip("Apache is not installed (scripts/install-webservers)")
     work = Path(tempfile.mkdtemp(prefix="kg-apache-"))
     work.chmod(0o755)
+    try:
+        for attempt in range(1, PORT_TRIES + 1):
+            process, url = _start_apache(readable_copy, work)
+            try:
+                _wait(url + "/", process, work / "error.log")
+            except RuntimeError:
+                _stop(process)
+                if attempt < PORT_TRIES and port_was_taken(work / "error.log", work / "stderr.log"):
+                    continue  # the free port was taken before Apache bound it: another
+                raise
+            try:
+                yield url
+            finally:
+                _stop(process)
+            return
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _start_apache(readable_copy: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     modules = [
         "mpm_event",
@@ -169,16 +248,11 @@ def apache(readable_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         f"Mutex file:{work} default\nTypesConfig /dev/null\nDocumentRoot {readable_copy}\n"
         f"<Directory {readable_copy}>\n  AllowOverride All\n  Require all granted\n</Directory>\n"
     )
-    process = subprocess.Popen(
-        [APACHE, "-X", "-f", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url + "/", process, work / "error.log")
-        yield url
-    finally:
-        _stop(process)
-        shutil.rmtree(work, ignore_errors=True)
+    with open(work / "stderr.log", "wb") as err:
+        process = subprocess.Popen(
+            [APACHE, "-X", "-f", str(conf)], stdout=subprocess.DEVNULL, stderr=err
+        )
+    return process, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +328,7 @@ REQUESTS = [
 ]
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_rules_answer_like_kg_serve(
     request: pytest.FixtureRequest, served: Any, web_server: str
@@ -288,6 +363,7 @@ LANGUAGE_REQUESTS = [
 LANGUAGE_PAGES = ["/ru/", "/en/browse", "/ru/about", "/en/downloads/", "/ru/search", "/en/def.html"]
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_rules_send_the_language_asked_for(
     request: pytest.FixtureRequest, served: Any, web_server: str
@@ -311,6 +387,7 @@ def test_rules_send_the_language_asked_for(
     assert not differ, "\n".join(map(str, differ))
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) -> None:
     static_url = request.getfixturevalue(web_server)
@@ -326,6 +403,7 @@ def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) ->
         assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content), path
 
 
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
 @pytest.mark.parametrize("web_server", ["nginx", "apache"])
 def test_documents_and_files_are_the_servers_bytes(
     request: pytest.FixtureRequest, served: Any, web_server: str

@@ -18,6 +18,9 @@ from kg.release.package import package
 BIN = Path(sys.executable).parent
 
 
+pytestmark = pytest.mark.slow  # a full build of its own (and Oxigraph for kg publish)
+
+
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pkg") / "dist"

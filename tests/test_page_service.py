@@ -39,6 +39,26 @@ def test_in_process_page_data_equals_the_servers(pages: PageService, web: httpx.
     assert plain(asyncio.run(pages.home())) == web.get("/index.json").json()
 
 
+def test_browse_opens_with_block_a_and_its_first_grade(pages: PageService) -> None:
+    """Written by hand from data/blocks.csv, grades.csv and positions.csv (A1-1 holds
+    A1-1.01 to A1-1.04; A1-1.01 is 'ЗТМО басшысы'), not from the server's own answer."""
+    browse = asyncio.run(pages.browse())
+    block = browse.blocks[0]
+    assert (block.link.notation, block.link.href) == ("A", "/block/A")
+    assert block.link.names == {
+        "kk": "Басқарушы персонал",
+        "ru": "Управленческий персонал",
+        "en": "Management staff",
+    }
+    tier = block.groups[0].tiers[0]
+    assert (tier.link.notation, tier.link.href) == ("A1", "/tier/A1")
+    grade = tier.grades[0]
+    assert (grade.link.notation, grade.link.href) == ("A1-1", "/grade/A1-1")
+    assert [p.notation for p in grade.positions] == ["A1-1.01", "A1-1.02", "A1-1.03", "A1-1.04"]
+    first = grade.positions[0]
+    assert (first.href, first.names["kk"]) == ("/position/A1-1.01", "ЗТМО басшысы")
+
+
 def test_browse_counts_every_position_once(pages: PageService, release_graph_nt: Graph) -> None:
     browse = asyncio.run(pages.browse())
     codes = [

@@ -27,6 +27,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+pytestmark = pytest.mark.slow  # a full build of its own (and Oxigraph for kg publish)
+
+
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pub") / "dist"

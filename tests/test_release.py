@@ -305,6 +305,7 @@ def assert_intact(site: Path, before: dict, target: str) -> None:
     assert snapshot(site) == before
 
 
+@pytest.mark.slow  # another full build
 def test_a_build_that_crashes_after_two_files_leaves_the_release(site: Path) -> None:
     before, target = snapshot(site), os.readlink(site / "dist")
     with pytest.raises(Crash):
@@ -340,6 +341,7 @@ def test_a_release_written_through_a_symlinked_folder_is_kept(tmp_path: Path) ->
     assert {p.name for p in (real / ".dist-builds").iterdir()} == {p.name for p in written}
 
 
+@pytest.mark.slow  # another full build
 def test_an_invalid_graph_is_not_published(site: Path, tmp_path: Path) -> None:
     # Each row is fine on its own; only the SKOS shapes see the broader cycle.
     data = copy_data(tmp_path / "data")
@@ -368,6 +370,7 @@ def wait_for_new_build(builds: Path, known: set[str], proc: subprocess.Popen, li
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 def test_killed_builds_leave_a_complete_release(site: Path) -> None:
     previous = files_of(site / "dist")
     seed = int.from_bytes(os.urandom(4), "big")
@@ -419,6 +422,7 @@ def test_killed_builds_leave_a_complete_release(site: Path) -> None:
     assert {p.name for p in (site / "dist").iterdir()} >= RELEASE_FILES
 
 
+@pytest.mark.slow  # another full build
 def test_a_build_removes_abandoned_folders_and_keeps_the_replaced_release(site: Path) -> None:
     """kg/release/folder.py: 'Keep the current and the just-replaced release; remove older and
     abandoned builds.' An abandoned folder is what a killed build leaves behind."""

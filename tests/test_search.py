@@ -186,6 +186,25 @@ def test_code_and_words_together(search_index: SearchIndex) -> None:
     assert {h.entity.grade_notation for h in nurses if h.score == 100} == set(NURSE_GRADES[4:])
 
 
+#: Titles (data/positions.csv) each held by one position and contained in other titles.
+EXACT_TITLES = [
+    ("Заңгер", "C2.06"),
+    ("Тіркеуші", "D1.31"),
+    ("Хатшы", "D1.32"),
+    ("Медициналық тіркеуші", "B4-4-H.05"),
+    ("Стационарлық үлгідегі ұйымның басшысы", "A1-2.02"),
+]
+
+
+@pytest.mark.parametrize(("title", "notation"), EXACT_TITLES)
+def test_an_exact_title_ranks_its_position_first(
+    search_index: SearchIndex, title: str, notation: str
+) -> None:
+    hits = search_index.search(title, ("position",), limit=None)
+    assert len(hits) > 1, "other titles contain these words: they must be candidates too"
+    assert hits[0].entity.notation == notation
+
+
 def test_nonsense_finds_nothing(search_index: SearchIndex) -> None:
     assert search_index.search("qwxz plugh zzzzzz") == []
     assert search_index.search("   ") == []

@@ -302,6 +302,29 @@ def test_html_links_are_relative(exported: Exported) -> None:
         absolute = [h for h in page.links if h.startswith("/")]
         assert not absolute, (path, absolute[:5])
         assert not any(h.startswith(BASE) for h in page.links if "sparql" in h)
+    # written by hand: a position's page links to its grade's file beside its own folder
+    position = parse((exported.out / "position/A1-1.01.html").read_text(encoding="utf-8"))
+    assert "../grade/A1-1.html" in position.links
+
+
+@pytest.mark.parametrize(
+    ("href", "here", "expected"),
+    [
+        ("/grade/A1-1", "/position/A1-1.01", "../grade/A1-1.html"),
+        ("/", "/position/A1-1.01", "../index.html"),
+        ("/position/A1-1.01.ttl", "/position/A1-1.01", "A1-1.01.ttl"),
+        ("/browse", "/", "browse.html"),
+        ("/en/position/A1-1.01", "/position/A1-1.01", "../en/position/A1-1.01.html"),
+        ("/static/site.css", "/en/grade/A1-1", "../../static/site.css"),
+        ("/search?q=x#r", "/", "search.html?q=x#r"),
+        ("/sparql", "/position/A1-1.01", BASE + "sparql"),  # a service: no file, its URL
+        ("https://example.org/a", "/", "https://example.org/a"),
+        ("#main", "/", "#main"),
+    ],
+)
+def test_static_links_by_hand(href: str, here: str, expected: str) -> None:
+    """The export's linker on cases worked out by hand (relative file paths)."""
+    assert StaticLinker(BASE).url(href, here) == expected
 
 
 def test_a_second_export_replaces_the_first_but_not_a_foreign_folder(

@@ -18,6 +18,7 @@ import pytest
 from pyshacl import validate
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
+from rdflib.compare import isomorphic
 
 
 def find_shared(relative: str) -> Path:
@@ -251,9 +252,11 @@ def test_sd_returns_rdf(client: httpx.Client) -> None:
     assert len(g) > 10
     r, g2 = _description(client, "application/n-triples")
     assert r.headers["content-type"] == "application/n-triples" and len(g2) == len(g)
-    for accept in ("application/ld+json", "application/rdf+xml"):
+    for accept, fmt in (("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")):
         r = client.get("/sparql", headers={"Accept": accept})
-        assert r.status_code == 200 and r.headers["content-type"] == accept and r.content
+        assert r.status_code == 200 and r.headers["content-type"] == accept
+        # the same description in another syntax, not only its media type
+        assert isomorphic(Graph().parse(data=r.content, format=fmt), g), accept
 
 
 def test_sd_has_endpoint_triple(client: httpx.Client, suite_server: Any) -> None:

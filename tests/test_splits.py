@@ -338,6 +338,7 @@ def messages(g: Graph) -> str:
     return result.summary()
 
 
+@pytest.mark.slow  # full-graph SHACL runs
 def test_the_gate_requires_a_replacement_or_a_reason(graph: Graph) -> None:
     broken = Graph() + graph
     whole = U.position("A2-2.03")
@@ -346,6 +347,7 @@ def test_the_gate_requires_a_replacement_or_a_reason(graph: Graph) -> None:
     assert "A deprecated concept has a replacement" in messages(broken)
 
 
+@pytest.mark.slow  # full-graph SHACL runs
 def test_the_gate_requires_a_confidence_for_every_mapping(graph: Graph) -> None:
     record = next(graph.subjects(RDF.type, KG.Mapping))
     missing = Graph() + graph
@@ -375,6 +377,7 @@ def test_the_positions_csv_marks_the_wholes(graph: Graph) -> None:
     assert sum(r["deprecated"] == "false" for r in rows.values()) == 387
 
 
+@pytest.mark.slow  # full-graph SHACL runs
 def test_the_gate_checks_a_positions_own_isco_group(graph: Graph) -> None:
     broken = Graph() + graph
     broken.set(

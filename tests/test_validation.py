@@ -77,6 +77,7 @@ def test_the_project_graph_conforms() -> None:
     assert not violations, result.validation.summary()
 
 
+@pytest.mark.slow  # a `kg validate` process: a build and a full SHACL run
 def test_kg_validate_exits_0_on_the_project_data() -> None:
     done = run_kg("validate")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -137,6 +138,7 @@ def test_kg_validate_exits_non_zero_on_an_invalid_row(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # a `kg validate` process: a build and a full SHACL run
 def test_kg_validate_exits_1_when_only_shacl_sees_the_fault(tmp_path: Path) -> None:
     """A broader cycle among institution types: every row is fine on its own, only the
     SKOS shapes see the cycle."""

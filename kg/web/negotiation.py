@@ -18,24 +18,41 @@ from kg.cache import memoize
 from kg.errors import HttpError
 
 
+def _params(parts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Media type parameters as sorted (lower-case name, unquoted value) pairs."""
+    pairs = []
+    for param in parts:
+        name, eq, value = param.partition("=")
+        if eq and name.strip():
+            pairs.append((name.strip().lower(), value.strip().strip('"').lower()))
+    return tuple(sorted(pairs))
+
+
 @dataclass(frozen=True, slots=True)
 class MediaRange:
-    """One element of an Accept header, e.g. ``text/*;q=0.5``."""
+    """One element of an Accept header, e.g. ``text/*;q=0.5`` or ``text/plain;format=flowed``."""
 
     type: str
     subtype: str
     q: float
+    params: tuple[tuple[str, str], ...] = ()
 
     def specificity(self, media_type: str) -> int:
-        """How specifically this range matches `media_type`: 2 exact, 1 type/*, 0 */*, -1 no."""
-        kind, _, sub = media_type.partition("/")
+        """How specifically this range matches `media_type`: 2 + its parameter count exact,
+        1 type/*, 0 */*, -1 no. A range with parameters matches only a media type that has
+        them all (RFC 9110 section 12.5.1: ``text/plain;format=flowed`` is more specific
+        than ``text/plain`` and says nothing of a bare ``text/plain``)."""
+        essence, *rest = media_type.split(";")
+        kind, _, sub = essence.strip().lower().partition("/")
+        if self.params and not set(self.params) <= set(_params(rest)):
+            return -1
         if self.type == "*":
             return 0
         if self.type != kind:
             return -1
         if self.subtype == "*":
             return 1
-        return 2 if self.subtype == sub else -1
+        return 2 + len(self.params) if self.subtype == sub else -1
 
 
 def _parse_q(value: str) -> float | None:
@@ -63,14 +80,16 @@ def parse_accept(header: str | None) -> tuple[MediaRange, ...]:
         if not slash or not kind or not sub or (kind == "*" and sub != "*"):
             continue
         q: float | None = 1.0
-        for param in parts[1:]:
+        params = parts[1:]
+        for i, param in enumerate(parts[1:]):
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
                 q = _parse_q(value.strip())
-                break  # parameters after q are accept-extensions, not media type parameters
+                params = parts[1 : i + 1]  # after q come accept-extensions, not parameters
+                break
         if q is None:
             continue
-        ranges.append(MediaRange(kind, sub, q))
+        ranges.append(MediaRange(kind, sub, q, _params(params)))
     return tuple(ranges)
 
 
