@@ -14,9 +14,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from kg.release.build import BuildResult
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_RELEASE = ROOT / "tests" / "fixtures" / "release-mini"
@@ -130,6 +134,39 @@ def start_server(release_dir: Path, log_dir: Path, args: Sequence[str] = ()) -> 
 
 def stop_server(server: RunningServer) -> None:
     terminate(server.process)
+
+
+@dataclass(frozen=True)
+class Built:
+    """The release built once per session by `kg.release.build.build`."""
+
+    site: Path  # the folder that holds the `dist` link and `.dist-builds/`
+    dist: Path  # the link
+    result: BuildResult
+
+
+@pytest.fixture(scope="session")
+def session_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The project's release, built once a session: every fixture that needs the real release
+    (register, web, search) reads this one."""
+    from kg.release.build import build
+
+    site = tmp_path_factory.mktemp("site")
+    dist = site / "dist"
+    return Built(site, dist, build(dist))
+
+
+@pytest.fixture(scope="session")
+def release_dir(session_build: Built) -> Path:
+    """The session's release folder (through the `dist` link). Read it, never change it."""
+    return session_build.dist
+
+
+@pytest.fixture(scope="session")
+def validated(session_build: Built) -> BuildResult:
+    """The project's data read, made a graph and put through the SHACL gate, once a session
+    (the session build's own result; tests that change the graph change a copy)."""
+    return session_build.result
 
 
 @pytest.fixture(scope="session")

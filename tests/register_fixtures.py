@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import Built
 from rdflib import Graph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,29 +198,10 @@ def copy_site(src: Path, dest: Path) -> Path:
 # ---------------------------------------------------------------- session fixtures
 
 
-@dataclass(frozen=True)
-class Built:
-    """The release built once per session by `kg.release.build.build`."""
-
-    site: Path  # the folder that holds the `dist` link and `.dist-builds/`
-    dist: Path  # the link
-    result: object  # kg.release.build.BuildResult
-
-
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from kg.release.build import build
-
-    site = tmp_path_factory.mktemp("site")
-    dist = site / "dist"
-    result = build(dist)
-    return Built(site, dist, result)
-
-
-@pytest.fixture(scope="session")
-def release_dir(built: Built) -> Path:
-    """The session's release folder (through the `dist` link). Read it, never change it."""
-    return built.dist
+def built(session_build: Built) -> Built:
+    """The release built once per session (tests/conftest.py)."""
+    return session_build
 
 
 @pytest.fixture(scope="session")

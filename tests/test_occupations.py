@@ -25,7 +25,7 @@ from kg.curate.source import load_source
 from kg.errors import CuratedDataError
 from kg.rdf.sssom import sssom_tsv
 from kg.rdf.validate import validate_graph
-from kg.release.build import BuildResult, validate
+from kg.release.build import BuildResult
 from kg.release.folder import table_artifacts
 from kg.uris import KG, Uris
 
@@ -58,8 +58,8 @@ def reference_codes() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built() -> BuildResult:
-    return validate()
+def built(validated: BuildResult) -> BuildResult:
+    return validated
 
 
 @pytest.fixture(scope="module")

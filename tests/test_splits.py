@@ -16,7 +16,7 @@ from rdflib import OWL, RDF, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.rdf.validate import validate_graph
-from kg.release.build import BuildResult, validate
+from kg.release.build import BuildResult
 from kg.uris import KG, OA, SSSOM, Uris
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,8 +188,8 @@ ENDING_DECISIONS = {
 
 
 @pytest.fixture(scope="module")
-def built() -> BuildResult:
-    return validate()
+def built(validated: BuildResult) -> BuildResult:
+    return validated
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from rdflib import Graph
 from register_fixtures import FIXTURES, copy_data, line_of, run_kg
 
 from kg.rdf.validate import validate_graph
-from kg.release.build import validate
+from kg.release.build import BuildResult
 
 pytest_plugins = ["register_fixtures"]
 
@@ -70,8 +70,8 @@ CASES: dict[str, tuple[str, tuple[str, ...], int]] = {
 # ---------------------------------------------------------------- the real graph
 
 
-def test_the_project_graph_conforms() -> None:
-    result = validate()
+def test_the_project_graph_conforms(validated: BuildResult) -> None:
+    result = validated
     assert result.validation.conforms, result.validation.summary()
     violations = [v for v in result.validation.violations if v.severity == "Violation"]
     assert not violations, result.validation.summary()
