@@ -138,16 +138,21 @@ def run(args: argparse.Namespace, release: Path, tmp: Path) -> None:
     oxi_cmd = [oxigraph_binary(), "serve-read-only", "--location", str(store)]
     oxi_cmd += ["--bind", f"127.0.0.1:{oxi_port}"]
     defaults = Settings()
+    given = argparse.ArgumentParser(add_help=False)
+    given.add_argument("--http-workers", type=int, default=defaults.http_workers)
+    given.add_argument("--workers", type=int, default=defaults.workers)
+    given.add_argument("--page-workers", type=int, default=defaults.page_workers)
+    kg_settings, _ = given.parse_known_args(args.kg_arg)
     with (
         running(kg_cmd, kg_port, "/healthz", "kg serve", tmp / "kg.log") as kg,
         running(oxi_cmd, oxi_port, "/", "oxigraph serve-read-only", tmp / "oxi.log") as oxi,
     ):
-        all_workers_ready(kg_port, defaults.http_workers, defaults.workers)
+        all_workers_ready(kg_port, kg_settings.http_workers, kg_settings.workers)
         print(f"{time.strftime('%Y-%m-%d %H:%M')}, release: {release}")
         print(
             f"kg serve --release RELEASE --sparql-rate 0{''.join(' ' + a for a in args.kg_arg)} "
-            f"(defaults: {defaults.http_workers} HTTP workers x {defaults.workers} query workers "
-            f"+ {defaults.page_workers} for pages) vs oxigraph serve-read-only"
+            f"({kg_settings.http_workers} HTTP workers x {kg_settings.workers} query workers "
+            f"+ {kg_settings.page_workers} for pages) vs oxigraph serve-read-only"
         )
         servers = {"kg": (kg_port, "/sparql"), "oxigraph": (oxi_port, "/query")}
         pids = {"kg": kg.pid, "oxigraph": oxi.pid}
