@@ -8,21 +8,30 @@ keep-alive HTTP/1.1 clients, in two mixes:
 - cold: every request distinct (a nonce in a VALUES clause), so each one is parsed and
         evaluated by both engines.
 
-For each query it prints requests/s, p50/p99 latency, the throughput ratio kg/oxigraph and the
-geometric mean of the ratios per mix.
+The servers take turns in short rounds (interleaved), so a noisy neighbour slows both. For
+each query of each mix it prints, for both servers, requests/s and the CPU time per request of
+the server's whole process tree (utime+stime from /proc, before and after each round: steadier
+than requests/s on a loaded machine), and the ratios kg/oxigraph of requests/s and of requests
+per CPU second, each with the goal (hot >= 1.0x, cold >= 0.5x: met / not met), then the
+geometric mean of the ratios per mix. Read the ratios: the absolute figures depend on the
+machine and its load (printed before and after).
 
 The load generator is a minimal asyncio HTTP/1.1 client rather than httpx: on a 2-core machine
 the client shares the CPU with the server, and httpx spends more time per request than the
 servers do, which would measure the client.
 
-    .venv/bin/python bench/sparql.py [--dump PATH] [--clients 8] [--seconds 4]
+    .venv/bin/python bench/sparql.py [--dump PATH] [--clients 8] [--seconds 4] [--rounds 4]
+        [--queries ask label ...] [--oxigraph-command serve-read-only|serve]
+        [--kg-arg=--cache-bytes=0 ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import itertools
+import json
 import math
 import os
 import shutil
@@ -41,6 +50,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.proctree import cpu_used, tree_cpu  # noqa: E402
 from kg.settings import Settings  # noqa: E402  (the script runs from a checkout)
 
 FIXTURE = ROOT / "tests" / "fixtures" / "release-mini" / "register.nt"
@@ -67,6 +77,11 @@ class BenchQuery:
 
 
 QUERIES = (
+    BenchQuery(
+        "ask exists",
+        PREFIXES + f"ASK {{ {{nonce}} <{BASE}position/A1-1.01> skos:prefLabel ?label }}",
+        JSON,
+    ),
     BenchQuery(
         "label lookup",
         PREFIXES
@@ -128,12 +143,14 @@ def wait_ready(port: int, path: str, process: subprocess.Popen[bytes], what: str
 
 
 @contextmanager
-def running(cmd: list[str], port: int, ready_path: str, what: str, log: Path) -> Iterator[None]:
+def running(
+    cmd: list[str], port: int, ready_path: str, what: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with open(log, "wb") as out:
         process = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_ready(port, ready_path, process, what)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -193,22 +210,6 @@ def request_bytes(path: str, query: str, accept: str) -> bytes:
     return f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n\r\n".encode()
 
 
-@dataclass
-class Measurement:
-    requests: int
-    seconds: float
-    latencies: list[float]
-    errors: int
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, p: float) -> float:
-        xs = sorted(self.latencies)
-        return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else float("nan")
-
-
 async def load(
     port: int, make_request: Callable[[int], bytes], clients: int, seconds: float
 ) -> Measurement:
@@ -239,118 +240,246 @@ async def load(
 # ---------------------------------------------------------------------------- the run
 
 
+@dataclass(frozen=True)
+class Server:
+    name: str
+    port: int
+    path: str  # of the SPARQL endpoint
+    pid: int  # root of the process tree whose CPU time is counted
+
+
+def kg_command(release: Path, port: int, args: argparse.Namespace) -> list[str]:
+    cmd = [sys.executable, "-m", "kg.cli", "serve", "--release", str(release)]
+    cmd += ["--port", str(port)]
+    cmd += ["--sparql-rate", "0"]  # one loopback client: no per-client rate limit
+    if args.kg_workers:
+        cmd += ["--workers", str(args.kg_workers)]
+    if args.kg_http_workers:
+        cmd += ["--http-workers", str(args.kg_http_workers)]
+    return cmd + args.kg_arg
+
+
+def release_of(dump: Path, folder: Path) -> Path:
+    """A release folder that serves `dump`: the dump and a SHA256SUMS that vouches for it
+    (the server refuses a release without one)."""
+    folder.mkdir()
+    os.symlink(dump, folder / "register.nt")
+    digest = hashlib.sha256(dump.read_bytes()).hexdigest()
+    (folder / "SHA256SUMS").write_text(f"{digest}  register.nt\n")
+    return folder
+
+
+def oxigraph_store(dump: Path, location: Path) -> Path:
+    subprocess.run(
+        [oxigraph_binary(), "load", "--location", str(location), "--file", str(dump)],
+        check=True,
+        capture_output=True,
+    )
+    return location
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def run(args: argparse.Namespace) -> None:
     dump = Path(args.dump).resolve()
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        release = tmp / "release"
-        release.mkdir()
-        os.symlink(dump, release / "register.nt")
-        oxi = oxigraph_binary()
-        subprocess.run(
-            [oxi, "load", "--location", str(tmp / "oxi"), "--file", str(dump)],
-            check=True,
-            capture_output=True,
-        )
+        release = release_of(dump, tmp / "release")
+        store = oxigraph_store(dump, tmp / "oxi")
         kg_port, oxi_port = free_port(), free_port()
-        kg_cmd = [sys.executable, "-m", "kg.cli", "serve", "--release", str(release)]
-        kg_cmd += ["--port", str(kg_port)]
-        kg_cmd += ["--sparql-rate", "0"]  # one loopback client: no per-client rate limit
-        if args.kg_workers:
-            kg_cmd += ["--workers", str(args.kg_workers)]
-        if args.kg_http_workers:
-            kg_cmd += ["--http-workers", str(args.kg_http_workers)]
+        kg_cmd = kg_command(release, kg_port, args)
         defaults = Settings()
         http_workers = args.kg_http_workers or defaults.http_workers
         query_workers = args.kg_workers or defaults.workers
-        oxi_cmd = [oxi, "serve", "--location", str(tmp / "oxi"), "--bind", f"127.0.0.1:{oxi_port}"]
-        servers = {"kg": (kg_port, "/sparql"), "oxigraph": (oxi_port, "/query")}
+        oxi_cmd = [oxigraph_binary(), args.oxigraph_command, "--location", str(store)]
+        oxi_cmd += ["--bind", f"127.0.0.1:{oxi_port}"]
         with (
-            running(kg_cmd, kg_port, "/healthz", "kg server", tmp / "kg.log"),
-            running(oxi_cmd, oxi_port, "/", "oxigraph serve", tmp / "oxi.log"),
+            running(kg_cmd, kg_port, "/healthz", "kg serve", tmp / "kg.log") as kg,
+            running(
+                oxi_cmd, oxi_port, "/", f"oxigraph {args.oxigraph_command}", tmp / "oxi.log"
+            ) as oxi,
         ):
-            print(f"dump: {dump} ({dump.stat().st_size} bytes)")
+            servers = [
+                Server("kg", kg_port, "/sparql", kg.pid),
+                Server("oxigraph", oxi_port, "/query", oxi.pid),
+            ]
+            print(f"{time.strftime('%Y-%m-%d %H:%M')}, dump: {dump} ({dump.stat().st_size} bytes)")
             print(
                 f"clients: {args.clients} concurrent keep-alive connections, {args.seconds:g} s "
-                f"per query and server; kg: {http_workers} HTTP worker(s) x {query_workers} "
-                f"query workers; CPUs: {os.cpu_count()}"
+                f"per query and server in {args.rounds} interleaved rounds; kg serve: "
+                f"{http_workers} HTTP worker(s) x {query_workers} query workers"
+                f"{' ' + ' '.join(args.kg_arg) if args.kg_arg else ''}; "
+                f"oxigraph {args.oxigraph_command}; CPUs: {os.cpu_count()}"
             )
+            all_workers_ready(kg_port, http_workers, query_workers)
             check_answers(servers)
-            print(f"load average before: {os.getloadavg()[0]:.2f}")
+            print(f"load average before (1, 5, 15 min): {load_average()}")
             for mix in args.mixes:
                 report(mix, measure(mix, servers, args))
-            print(f"\nload average after: {os.getloadavg()[0]:.2f} (other processes add noise)")
+            print(f"\nload average after: {load_average()} (other processes add noise)")
 
 
-def check_answers(servers: dict[str, tuple[int, str]]) -> None:
+def all_workers_ready(port: int, http_workers: int, query_workers: int) -> None:
+    """Wait until every HTTP worker has answered /healthz with all its query workers idle:
+    the first 200 comes from whichever worker loaded first, and measuring while the others
+    still load their copy of the release measures the loading."""
+    ready: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(ready) < http_workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(ready)} of {http_workers} HTTP workers became ready")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        if head.startswith(b"HTTP/1.1 200"):
+            health = json.loads(body)
+            if health.get("idle_workers", 0) >= min(query_workers, health.get("workers", 0)):
+                ready.add(health["pid"])
+        time.sleep(0.05)
+
+
+def selected(names: list[str] | None = None) -> list[BenchQuery]:
+    """The queries whose name contains one of `names` (all when none given)."""
+    return [q for q in QUERIES if not names or any(n in q.name for n in names)]
+
+
+def check_answers(servers: list[Server]) -> None:
     """Both servers must give the same number of results, or the comparison means nothing."""
 
-    async def count(port: int, path: str, q: BenchQuery) -> int:
-        status, body = await Connection(port).get(request_bytes(path, q.text(1), q.accept))
+    async def count(server: Server, q: BenchQuery) -> int:
+        request = request_bytes(server.path, q.text(1), q.accept)
+        status, body = await Connection(server.port).get(request)
         if status != 200:
-            raise RuntimeError(f"{q.name}: status {status}: {body[:300]!r}")
+            raise RuntimeError(f"{server.name}, {q.name}: status {status}: {body[:300]!r}")
         return body.count(b'{"') if q.accept == JSON else body.count(b"\n")
 
     for q in QUERIES:
-        counts = {name: asyncio.run(count(port, path, q)) for name, (port, path) in servers.items()}
+        counts = {server.name: asyncio.run(count(server, q)) for server in servers}
         if q.accept == JSON and len(set(counts.values())) != 1:
             raise RuntimeError(f"{q.name}: the servers disagree: {counts}")
 
 
+@dataclass
+class Measurement:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+    cpu: float = 0.0  # CPU seconds of the server's process tree
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu / self.requests if self.requests else float("nan")
+
+    def percentile(self, p: float) -> float:
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else float("nan")
+
+
+def measured(
+    server: Server, make: Callable[[int], bytes], clients: int, seconds: float
+) -> Measurement:
+    """One round: load for `seconds`, with the CPU time the server's tree spent meanwhile."""
+    before = tree_cpu(server.pid)
+    m = asyncio.run(load(server.port, make, clients, seconds))
+    m.cpu = cpu_used(before, tree_cpu(server.pid))
+    return m
+
+
 def measure(
-    mix: str, servers: dict[str, tuple[int, str]], args: argparse.Namespace
+    mix: str, servers: list[Server], args: argparse.Namespace
 ) -> dict[str, dict[str, Measurement]]:
     """Per query, the servers take turns in short rounds, so a noisy neighbour hits both."""
     results: dict[str, dict[str, Measurement]] = {}
     nonces = itertools.count(1)  # never reused: a cold request is never a cache hit
-    for q in QUERIES:
+    for q in selected(args.queries):
         makers = {}
-        for name, (port, path) in servers.items():
-            fixed = request_bytes(path, q.text(None), q.accept)
+        for server in servers:
+            fixed = request_bytes(server.path, q.text(None), q.accept)
 
-            def make(_: int, q: BenchQuery = q, path: str = path, fixed: bytes = fixed) -> bytes:
+            def make(
+                _: int, q: BenchQuery = q, path: str = server.path, fixed: bytes = fixed
+            ) -> bytes:
                 return (
                     fixed if mix == "hot" else request_bytes(path, q.text(next(nonces)), q.accept)
                 )
 
-            makers[name] = make
-            asyncio.run(load(port, make, args.clients, min(1.0, args.seconds / 4)))  # warm up
-        parts: dict[str, list[Measurement]] = {name: [] for name in servers}
+            makers[server.name] = make
+            asyncio.run(
+                load(server.port, make, args.clients, min(1.0, args.seconds / 4))
+            )  # warm up
+        parts: dict[str, list[Measurement]] = {server.name: [] for server in servers}
+        seconds = args.seconds / args.rounds
         for _ in range(args.rounds):
-            for name, (port, _path) in servers.items():
-                seconds = args.seconds / args.rounds
-                parts[name].append(asyncio.run(load(port, makers[name], args.clients, seconds)))
+            for server in servers:
+                parts[server.name].append(
+                    measured(server, makers[server.name], args.clients, seconds)
+                )
         results[q.name] = {
             name: Measurement(
                 sum(m.requests for m in ms),
                 sum(m.seconds for m in ms),
                 [x for m in ms for x in m.latencies],
                 sum(m.errors for m in ms),
+                sum(m.cpu for m in ms),
             )
             for name, ms in parts.items()
         }
     return results
 
 
+GOALS = {"hot": 1.0, "cold": 0.5}  # kg/oxigraph throughput the issue asks for, per mix
+
+
+def goal(ratio: float, mix: str) -> str:
+    return "met" if ratio >= GOALS[mix] else "not met"
+
+
+def geometric_mean(xs: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(x) for x in xs))
+
+
 def report(mix: str, results: dict[str, dict[str, Measurement]]) -> None:
-    print(f"\n{mix} mix")
-    columns = f"{'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
-    header = f"{'query':20} kg {columns}   oxigraph {columns}   {'kg/oxi':>6}"
+    """Two ratios kg/oxigraph per query, both "higher is better" with the same goal: of
+    requests/s, and of requests per CPU second (oxigraph's CPU per request over kg's)."""
+    print(f"\n{mix} mix (goal: kg/oxigraph >= {GOALS[mix]:.1f}x)")
+    print(f"{'':18} {'requests/s':^34} | {'CPU us/request (process tree)':^43} | {'p50 ms':^13}")
+    header = (
+        f"{'query':18} {'kg':>7} {'oxi':>7} {'kg/oxi':>7} {'goal':>9}"
+        f" | {'kg':>7} {'oxi':>7} {'kg/oxi per CPU-s':>16} {'goal':>9}"
+        f" | {'kg':>6} {'oxi':>6}"
+    )
     print(header)
     print("-" * len(header))
-    ratios = []
+    rates, cpus = [], []
     for name, by_server in results.items():
         k, o = by_server["kg"], by_server["oxigraph"]
-        ratio = k.rate / o.rate
-        ratios.append(ratio)
+        rate = k.rate / o.rate
+        cpu = o.cpu_per_request / k.cpu_per_request if k.cpu > 0 and o.cpu > 0 else float("nan")
+        rates.append(rate)
+        if not math.isnan(cpu):
+            cpus.append(cpu)
         errors = f"  errors: kg {k.errors}, oxigraph {o.errors}" if k.errors or o.errors else ""
         print(
-            f"{name:20}    {k.rate:9.0f} {k.percentile(0.5):7.2f} {k.percentile(0.99):7.2f}"
-            f"            {o.rate:9.0f} {o.percentile(0.5):7.2f} {o.percentile(0.99):7.2f}"
-            f"   {ratio:6.2f}{errors}"
+            f"{name:18} {k.rate:7.0f} {o.rate:7.0f} {rate:6.2f}x {goal(rate, mix):>9}"
+            f" | {k.cpu_per_request * 1e6:7.0f} {o.cpu_per_request * 1e6:7.0f} {cpu:15.2f}x"
+            f" {goal(cpu, mix):>9}"
+            f" | {k.percentile(0.5):6.2f} {o.percentile(0.5):6.2f}{errors}"
         )
-    geo = math.exp(statistics.fmean(math.log(r) for r in ratios))
-    print(f"{'geometric mean':20}{'':>69}{geo:6.2f}")
+    rate, cpu = geometric_mean(rates), geometric_mean(cpus) if cpus else float("nan")
+    print(
+        f"{'geometric mean':18} {'':>15} {rate:6.2f}x {goal(rate, mix):>9}"
+        f" | {'':>15} {cpu:15.2f}x {goal(cpu, mix):>9} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -362,8 +491,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=4.0, help="measuring time per query and server")
     p.add_argument("--rounds", type=int, default=4, help="turns each server takes per query")
     p.add_argument("--mixes", nargs="+", default=["hot", "cold"], choices=["hot", "cold"])
+    p.add_argument("--queries", nargs="+", help="only queries whose name contains one of these")
     p.add_argument("--kg-workers", type=int, help="query workers per HTTP worker (serve's default)")
     p.add_argument("--kg-http-workers", type=int, help="uvicorn worker processes (serve's default)")
+    p.add_argument(
+        "--kg-arg",
+        action="append",
+        default=[],
+        help="extra argument for kg serve, repeatable (--kg-arg=--cache-bytes=0)",
+    )
+    p.add_argument(
+        "--oxigraph-command",
+        default="serve-read-only",
+        choices=["serve-read-only", "serve"],
+        help="how oxigraph serves the dump (default: serve-read-only, what the issue measured)",
+    )
     run(p.parse_args(argv))
 
 
