@@ -20,9 +20,8 @@ BOUNDED = [
     P + f"ASK {{ {S} skos:prefLabel ?label }}",
     P + f"ASK {{ VALUES ?nonce {{ 17 }} {S} skos:prefLabel ?label }}",
     P + f"SELECT ?label WHERE {{ {S} skos:prefLabel ?label }}",
-    P + f"select distinct ?l ?n where {{ {S} skos:prefLabel ?l ; skos:notation ?n . }} LIMIT 5",
-    P + f"SELECT * {{ {S} skos:prefLabel ?l , ?m }} LIMIT 10 OFFSET 2",
-    P + f"SELECT * {{ {S} skos:prefLabel ?l . {S} skos:notation ?n }}",
+    P + f"select distinct ?l where {{ {S} skos:prefLabel ?l . }} LIMIT 5",
+    P + f"SELECT * {{ {S} skos:prefLabel ?l }} LIMIT 10 OFFSET 2",
     f'ASK {{ {S} <http://www.w3.org/2004/02/skos/core#prefLabel> "Басшы"@kk }}',
     f"ASK {{ {S} a <https://reg1042.example.org/def#Position> }}",
     "DESCRIBE <https://reg1042.example.org/tier/A1>",
@@ -88,8 +87,8 @@ def test_everything_else_goes_to_a_worker(query: str) -> None:
 
 def test_the_number_of_patterns_is_bounded() -> None:
     objects = " , ".join(f"?o{i}" for i in range(MAX_PATTERNS))
-    assert MAX_PATTERNS == 2
+    assert MAX_PATTERNS == 1
     assert is_bounded(f"ASK {{ {S} <p:x> {objects} }}")
     assert not is_bounded(f"ASK {{ {S} <p:x> {objects} , ?extra }}")
     assert not is_bounded(f"ASK {{ {S} <p:x> {objects} . {S} <p:y> ?z }}")
-    assert not is_bounded(f"ASK {{ {S} <p:x> ?a ; <p:y> ?b ; <p:z> ?c }}")
+    assert not is_bounded(f"ASK {{ {S} <p:x> ?a ; <p:y> ?b }}")

@@ -170,7 +170,7 @@ def test_a_federation_attempt_past_the_check_is_a_403(monkeypatch: pytest.Monkey
     monkeypatch.setattr(kg.query.engine, "refuse_federated", lambda query, base_iri=None: None)
     store = ox.Store()
     store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
-    evaluator = kg.query.engine._Evaluator(store, kg.query.engine.StoreSpec(register=""))
+    evaluator = kg.query.engine.Evaluator(store, kg.query.engine.StoreSpec(register=""))
     job = kg.query.engine.Job(
         f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
         None,

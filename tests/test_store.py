@@ -17,7 +17,9 @@ import pytest
 
 from kg.query.store import (
     CSV,
+    N_TRIPLES,
     SPARQL_JSON,
+    TSV,
     TURTLE,
     Dataset,
     Formats,
@@ -177,3 +179,42 @@ def test_a_query_over_the_memory_limit_kills_only_its_worker(fixture_release: Pa
         assert r.service.health()["worker_restarts"] == 1
     finally:
         r.close()
+
+
+# ---------------------------------------------------------------- bounded queries in process
+
+BOUNDED_CASES = [
+    (f"ASK {{ <{BASE}tier/A1> <{SKOS}prefLabel> ?l }}", Formats(boolean=SPARQL_JSON)),
+    (f"SELECT ?l WHERE {{ <{BASE}tier/A1> <{SKOS}prefLabel> ?l }}", Formats(solutions=TSV)),
+    (
+        f"SELECT ?l WHERE {{ <{BASE}tier/A1> <{SKOS}prefLabel> ?l }}",
+        Formats(solutions=SPARQL_JSON),
+    ),
+    (f"DESCRIBE <{BASE}tier/A1>", Formats(graph=N_TRIPLES)),
+    (f"DESCRIBE <{BASE}tier/A1>", Formats(graph=TURTLE)),
+]
+
+
+@pytest.mark.parametrize(("query", "formats"), BOUNDED_CASES)
+def test_a_bounded_query_answered_here_is_the_workers_answer(
+    running: Running, query: str, formats: Formats
+) -> None:
+    """The same bytes whether the HTTP process or a worker evaluates: the variant with
+    `FILTER(true)` is not in the bounded grammar, so a worker evaluates it."""
+    stats = running.service.stats
+    local_before = stats.local_evaluations
+    here = running.run(running.service.execute(query + " ", formats=formats))
+    assert stats.local_evaluations == local_before + 1
+    worker_query = query.replace("?l }", "?l FILTER(true) }")
+    if query.startswith("DESCRIBE"):
+        worker_query = query + " WHERE { FILTER(true) }"
+    there = running.run(running.service.execute(worker_query, formats=formats))
+    assert stats.local_evaluations == local_before + 1
+    assert (here.form, here.media_type, here.body) == (there.form, there.media_type, there.body)
+    assert here.body  # a real answer, not two empty ones
+
+
+def test_an_unbounded_query_still_goes_to_a_worker(running: Running) -> None:
+    before = running.service.stats.local_evaluations
+    running.run(running.service.execute(f"ASK {{ ?s <{SKOS}prefLabel> ?l }}"))
+    assert running.service.stats.local_evaluations == before

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import re
 
-#: Triple patterns a bounded query may have. Each matches at most the largest number of
-#: objects one subject has for one predicate (173 in release 1.1.0), so two give at most that
-#: number squared (about 30,000) solutions before the row cap.
-MAX_PATTERNS = 2
+#: Triple patterns a bounded query may have. One matches at most the largest number of
+#: objects one subject has for one predicate (173 in release 1.1.0), so the evaluation is a
+#: few hundred microseconds at worst and may run on the event loop.
+MAX_PATTERNS = 1
 
 _TOKEN = re.compile(
     r"""

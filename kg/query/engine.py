@@ -385,7 +385,7 @@ def explain_syntax_error(query: str, message: str) -> str:
     return f"line {line}, column {column}: unexpected text near “{near}”"
 
 
-class _Evaluator:
+class Evaluator:
     """Runs jobs against one store and returns ('ok', form, media, rows, body)."""
 
     def __init__(self, store: ox.Store, spec: StoreSpec) -> None:
@@ -583,7 +583,7 @@ def enter_network_sandbox() -> bool:
 
 def serve_jobs(conn: socket.socket, store: ox.Store, spec: StoreSpec) -> None:
     """The loop of a query worker (see kg.query.worker): answer jobs on `conn` until EOF."""
-    evaluator = _Evaluator(store, spec)
+    evaluator = Evaluator(store, spec)
     stream = conn.makefile("rb", buffering=1 << 16)  # one recv usually brings a whole job
     while True:
         job: Job | None = _read_frame(stream)

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pyoxigraph as ox
 
 from kg.cache import ByteCache
+from kg.query.bounded import is_bounded
 from kg.query.engine import (
     CSV,
     DEFAULT_FORMATS,
@@ -73,6 +74,7 @@ from kg.query.engine import (
     TSV,
     TURTLE,
     Dataset,
+    Evaluator,
     Formats,
     Job,
     QueryError,
@@ -83,6 +85,7 @@ from kg.query.engine import (
     check_query_size,
     checked_formats,
     explain_syntax_error,
+    load_store,
     not_acceptable_message,
     refuse_federated,
     row_cap_message,
@@ -570,6 +573,8 @@ class ServiceStats:
     """Counters for /healthz and the benchmark."""
 
     evaluations: int = 0
+    #: of which evaluated in this process, not by a worker (kg.query.bounded)
+    local_evaluations: int = 0
     cache_hits: int = 0
     coalesced: int = 0
     errors: dict[int, int] = field(default_factory=dict)
@@ -607,6 +612,8 @@ class QueryService:
         self._known: ByteCache[tuple[Any, ...], list[Any]] = ByteCache(_KNOWN_QUERY_BYTES)
         self._inflight: dict[tuple[Any, ...], asyncio.Future[QueryResult]] = {}
         self.stats = ServiceStats()
+        # the release in this process too, for queries whose work the data bounds
+        self._local: Evaluator | None = None
 
     @classmethod
     def from_release(cls, release_dir: Path, settings: Settings) -> QueryService:
@@ -641,6 +648,7 @@ class QueryService:
             "page_workers": self._pool.size - self._pool.shared,
             "worker_restarts": self._pool.restarts,
             "evaluations": self.stats.evaluations,
+            "local_evaluations": self.stats.local_evaluations,
             "cache_hits": self.stats.cache_hits,
             "cached_responses": len(self._cache) if self._cache else 0,
             "network_sandboxed": self.network_sandboxed,
@@ -648,6 +656,8 @@ class QueryService:
 
     async def start(self) -> None:
         await self._pool.start()
+        store, _ = await asyncio.to_thread(load_store, self.spec)
+        self._local = Evaluator(store, self.spec)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -731,8 +741,14 @@ class QueryService:
         self, job: Job, base: tuple[Any, ...], known: list[Any], priority: bool = False
     ) -> QueryResult:
         self.stats.evaluations += 1
-        payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        reply = await self._pool.run(payload, priority)
+        if self._local is not None and job.dataset is None and is_bounded(job.query):
+            # No runaway possible (kg.query.bounded): the hop to a worker would cost several
+            # times the evaluation. Same evaluator and serialisation as a worker's.
+            self.stats.local_evaluations += 1
+            reply = self._local.run(job)
+        else:
+            payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+            reply = await self._pool.run(payload, priority)
         if reply[0] == "error":
             raise QueryError(reply[1], reply[2])
         _, form_value, media, rows, body = reply
