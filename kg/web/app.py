@@ -28,8 +28,9 @@ from kg.settings import Settings
 from kg.web import error_pages, finder_routes, linked_data, search_routes, sparql
 from kg.web.context import AppContext, context
 from kg.web.documents import Site
-from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit
+from kg.web.limits import BodyLimit, PublicOrigin, SparqlRateLimit, TokenBuckets
 from kg.web.negotiation import AcceptLimit
+from kg.web.replay import SparqlReplay
 from kg.web.security import CatchAll, SecurityHeaders, unexpected_error
 
 
@@ -64,8 +65,13 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, unexpected_error)
     # Innermost first: the last one added sees the request first.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
-    if settings.sparql_rate > 0:
-        app.add_middleware(SparqlRateLimit, rate=settings.sparql_rate, burst=settings.sparql_burst)
+    buckets = (
+        TokenBuckets(settings.sparql_rate, settings.sparql_burst)
+        if settings.sparql_rate > 0
+        else None
+    )
+    if buckets is not None:
+        app.add_middleware(SparqlRateLimit, buckets=buckets)
     app.add_middleware(PublicOrigin, public_url=settings.public_url)
     app.add_middleware(CatchAll)  # SecurityHeaders wraps it, so 500s get headers
     app.add_middleware(AcceptLimit, max_bytes=settings.max_accept_bytes)
@@ -75,6 +81,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.include_router(finder_routes.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     linked_data.install(app)  # concept URIs, pages, downloads (kg.web.routes)
+    app.add_middleware(SparqlReplay, buckets=buckets)  # outermost: before any other layer
     return app
 
 

@@ -43,11 +43,13 @@ from kg.query.store import (
     QueryForm,
     QueryResult,
     QueryService,
+    is_deterministic,
 )
 from kg.rdf.terms import written
 from kg.uris import Uris
 from kg.web.context import AppContext, context
 from kg.web.negotiation import CACHE_BYTES, CACHE_ENTRY_BYTES, choose
+from kg.web.replay import mark_replayable
 
 PATH = "/sparql"
 HTML = "text/html"
@@ -326,6 +328,8 @@ async def _answer(request: Request, proto: _Protocol) -> Response:
         return _failure(request, e, proto, wants_html)
     if outputs[_POSITION[result.form]] == HTML:
         return _page(request, proto, result=result)
+    if request.method == "GET" and is_deterministic(proto.query):
+        mark_replayable(request.scope)  # kg.web.replay may send these bytes again
     return _result_response(result, request.method)
 
 

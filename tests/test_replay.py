@@ -1,0 +1,125 @@
+"""kg.web.replay: a repeated SPARQL GET answered with the bytes the app sent the first time.
+
+Through a real server: a replay is recognised because the query service's counters do not
+move (the app never saw the request), and its status, headers and body are the first answer's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import RunningServer
+
+BASE = "https://reg1042.example.org/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+JSON = "application/sparql-results+json"
+_fresh = itertools.count(1)
+
+
+def fresh_query() -> str:
+    """A query text no earlier request of the session sent (a different LIMIT)."""
+    return f"SELECT ?l WHERE {{ <{BASE}tier/A1> <{SKOS}prefLabel> ?l }} LIMIT {next(_fresh)}"
+
+
+@pytest.fixture(scope="module")
+def server(launch: Callable[..., RunningServer], fixture_release: Path) -> RunningServer:
+    return launch(fixture_release, ["--workers", "1", "--http-workers", "1", "--sparql-rate", "0"])
+
+
+@pytest.fixture(scope="module")
+def limited(launch: Callable[..., RunningServer], fixture_release: Path) -> RunningServer:
+    args = ["--workers", "1", "--http-workers", "1", "--sparql-rate", "0.5"]
+    return launch(fixture_release, [*args, "--sparql-burst", "3"])
+
+
+@pytest.fixture()
+def client(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=30) as c:
+        yield c
+
+
+def seen(client: httpx.Client) -> int:
+    """Requests the query service answered (evaluated, or from its own cache)."""
+    health = client.get("/healthz").json()
+    return int(health["evaluations"]) + int(health["cache_hits"])
+
+
+def comparable(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "date"]
+    return response.status_code, headers, response.content
+
+
+def test_a_repeated_get_is_replayed_byte_for_byte(client: httpx.Client) -> None:
+    params, headers = {"query": fresh_query()}, {"Accept": JSON, "Accept-Encoding": "identity"}
+    before = seen(client)
+    first = client.get("/sparql", params=params, headers=headers)
+    assert first.status_code == 200 and first.json()["results"]["bindings"]
+    assert seen(client) == before + 1
+    second = client.get("/sparql", params=params, headers=headers)
+    assert seen(client) == before + 1  # the app never saw the second one
+    assert comparable(second) == comparable(first)
+    assert "content-security-policy" in second.headers  # the outer layers' headers too
+
+
+def test_another_accept_or_encoding_is_another_answer(client: httpx.Client) -> None:
+    params = {"query": fresh_query()}
+    client.get("/sparql", params=params, headers={"Accept": JSON})
+    before = seen(client)
+    tsv = client.get("/sparql", params=params, headers={"Accept": "text/tab-separated-values"})
+    assert tsv.headers["content-type"].startswith("text/tab-separated-values")
+    assert seen(client) == before + 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"If-None-Match": '"x"'}, {"Cookie": "a=b"}, {"X-Forwarded-For": "10.0.0.1"}],
+)
+def test_a_request_with_other_headers_goes_through_the_app(
+    client: httpx.Client, extra: dict[str, str]
+) -> None:
+    params, headers = {"query": fresh_query()}, {"Accept": JSON}
+    client.get("/sparql", params=params, headers=headers)
+    before = seen(client)
+    again = client.get("/sparql", params=params, headers={**headers, **extra})
+    assert again.status_code == 200
+    assert seen(client) == before + 1
+
+
+def test_a_random_answer_is_never_replayed(client: httpx.Client) -> None:
+    params = {"query": "SELECT (RAND() AS ?r) WHERE {}"}
+    answers = {
+        client.get("/sparql", params=params, headers={"Accept": JSON}).text for _ in range(3)
+    }
+    assert len(answers) == 3
+
+
+def test_a_post_or_a_page_is_never_replayed(client: httpx.Client) -> None:
+    query = fresh_query()
+    for _ in range(2):
+        before = seen(client)
+        posted = client.post("/sparql", data={"query": query}, headers={"Accept": JSON})
+        assert posted.status_code == 200
+        assert seen(client) == before + 1
+    params, html = {"query": fresh_query()}, {"Accept": "text/html"}
+    client.get("/sparql", params=params, headers=html)
+    before = seen(client)
+    page = client.get("/sparql", params=params, headers=html)
+    assert page.headers["content-type"].startswith("text/html")
+    assert seen(client) == before + 1
+
+
+def test_a_replay_keeps_the_rate_limit(limited: RunningServer) -> None:
+    """Burst 3 at 0.5 per second: the first answer and two replays pass, the fourth request
+    is refused with 429 although its answer is kept."""
+    params, headers = {"query": fresh_query()}, {"Accept": JSON}
+    with httpx.Client(base_url=limited.base_url, timeout=30) as c:
+        statuses = [c.get("/sparql", params=params, headers=headers).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429], statuses
+        refused = c.get("/sparql", params=params, headers=headers)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["retry-after"]) <= 2
+        assert "too many SPARQL requests" in refused.text
