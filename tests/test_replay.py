@@ -58,16 +58,18 @@ def test_a_repeated_get_is_replayed_byte_for_byte(client: httpx.Client) -> None:
     before = seen(client)
     first = client.get("/sparql", params=params, headers=headers)
     assert first.status_code == 200 and first.json()["results"]["bindings"]
-    assert seen(client) == before + 1
     second = client.get("/sparql", params=params, headers=headers)
-    assert seen(client) == before + 1  # the app never saw the second one
-    assert comparable(second) == comparable(first)
-    assert "content-security-policy" in second.headers  # the outer layers' headers too
+    assert seen(client) == before + 2  # the app answered both (the second answer is kept)
+    third = client.get("/sparql", params=params, headers=headers)
+    assert seen(client) == before + 2  # the app never saw the third one
+    assert comparable(third) == comparable(second) == comparable(first)
+    assert "content-security-policy" in third.headers  # the outer layers' headers too
 
 
 def test_another_accept_or_encoding_is_another_answer(client: httpx.Client) -> None:
     params = {"query": fresh_query()}
-    client.get("/sparql", params=params, headers={"Accept": JSON})
+    for _ in range(3):
+        client.get("/sparql", params=params, headers={"Accept": JSON})
     before = seen(client)
     tsv = client.get("/sparql", params=params, headers={"Accept": "text/tab-separated-values"})
     assert tsv.headers["content-type"].startswith("text/tab-separated-values")
@@ -82,7 +84,8 @@ def test_a_request_with_other_headers_goes_through_the_app(
     client: httpx.Client, extra: dict[str, str]
 ) -> None:
     params, headers = {"query": fresh_query()}, {"Accept": JSON}
-    client.get("/sparql", params=params, headers=headers)
+    for _ in range(3):
+        client.get("/sparql", params=params, headers=headers)
     before = seen(client)
     again = client.get("/sparql", params=params, headers={**headers, **extra})
     assert again.status_code == 200
@@ -105,7 +108,8 @@ def test_a_post_or_a_page_is_never_replayed(client: httpx.Client) -> None:
         assert posted.status_code == 200
         assert seen(client) == before + 1
     params, html = {"query": fresh_query()}, {"Accept": "text/html"}
-    client.get("/sparql", params=params, headers=html)
+    for _ in range(3):
+        client.get("/sparql", params=params, headers=html)
     before = seen(client)
     page = client.get("/sparql", params=params, headers=html)
     assert page.headers["content-type"].startswith("text/html")
@@ -113,8 +117,8 @@ def test_a_post_or_a_page_is_never_replayed(client: httpx.Client) -> None:
 
 
 def test_a_replay_keeps_the_rate_limit(limited: RunningServer) -> None:
-    """Burst 3 at 0.5 per second: the first answer and two replays pass, the fourth request
-    is refused with 429 although its answer is kept."""
+    """Burst 3 at 0.5 per second: two answers and a replay pass, the fourth request is
+    refused with 429 although its answer is kept."""
     params, headers = {"query": fresh_query()}, {"Accept": JSON}
     with httpx.Client(base_url=limited.base_url, timeout=30) as c:
         statuses = [c.get("/sparql", params=params, headers=headers).status_code for _ in range(5)]

@@ -3,9 +3,9 @@
 Why: a query worker exists so that a runaway query can be killed. For the cheapest queries
 (is this label there? what is this concept's label? describe this concept) the hop to a worker
 costs several times the evaluation itself. A query that this module accepts cannot run away:
-every triple pattern has a constant subject and a constant predicate, so each matches at most
-the largest out-degree of the graph (a few hundred triples in a release), and there are at
-most ``MAX_PATTERNS`` of them; a DESCRIBE names one constant IRI.
+it has at most one triple pattern, with a constant subject and a constant predicate, so it
+matches at most the largest out-degree of the graph (a few hundred triples in a release); a
+DESCRIBE names one constant IRI.
 
 The check is deliberately a small grammar of its own, read on the raw text, and anything it
 does not know makes the query "not bounded" (it then goes to a worker as before):
@@ -14,9 +14,12 @@ does not know makes the query "not bounded" (it then goes to a worker as before)
   so an escape could spell a keyword this grammar never sees), no comment, no ``SERVICE``,
   ``FROM``, ``GRAPH``, ``FILTER``, ``OPTIONAL``, ``UNION``, sub-query, path or function;
 - ``PREFIX``/``BASE`` declarations, then ``ASK``, ``SELECT [DISTINCT] vars|*`` or
-  ``DESCRIBE <iri>``; a ``WHERE`` group of at most one one-row ``VALUES`` block of
-  constants and triple patterns ``<s> <p> o`` (``;`` and ``,`` lists allowed); then at most
-  ``LIMIT``/``OFFSET`` numbers.
+  ``DESCRIBE <iri>``; a ``WHERE`` group of at most one one-row ``VALUES`` block of a
+  constant and at most one triple pattern ``<s> <p> o``; then at most ``LIMIT``/``OFFSET``
+  numbers.
+
+The text is read as one letter per token (an IRI or prefixed name is ``i``, a variable ``v``,
+``{`` is ``{`` ...) and the grammar is one regular expression over those letters.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import re
 
 #: Triple patterns a bounded query may have. One matches at most the largest number of
 #: objects one subject has for one predicate (173 in release 1.1.0), so the evaluation is a
-#: few hundred microseconds at worst and may run on the event loop.
+#: few hundred microseconds at worst and may run on the event loop. (The grammar below is
+#: written for this one.)
 MAX_PATTERNS = 1
 
 _TOKEN = re.compile(
@@ -45,153 +49,78 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 
-_KEYWORDS = {"PREFIX", "BASE", "ASK", "SELECT", "DISTINCT", "DESCRIBE", "WHERE", "VALUES"}
-_KEYWORDS |= {"LIMIT", "OFFSET"}
+#: Each token as one letter, so that the grammar is one regular expression over the letters.
+_KEYWORD_LETTERS = {
+    "PREFIX": "P",
+    "BASE": "B",
+    "ASK": "A",
+    "SELECT": "S",
+    "DISTINCT": "D",
+    "DESCRIBE": "E",
+    "WHERE": "W",
+    "VALUES": "V",
+    "LIMIT": "L",
+    "OFFSET": "O",
+}
+_KIND_LETTERS = {
+    "iri": "i",
+    "pname": "i",  # a prefixed name is a constant like an IRI
+    "string": "s",
+    "langtag": "l",
+    "dtype": "d",
+    "var": "v",
+    "number": "0",
+    "a": "a",
+}
+_PUNCT_LETTERS = {"{": "{", "}": "}", ".": ".", ";": ";", ",": ",", "*": "*"}
+
+_LITERAL = r"(?:s(?:l|di)?|0)"
+_OBJECT = rf"(?:v|i|{_LITERAL})"
+_VALUES = rf"(?:Vv\{{(?:i|{_LITERAL})\}}\.?)"
+#: One triple pattern: constant subject, constant predicate (or `a`), any object.
+_PATTERN = rf"(?:i[ai]{_OBJECT}\.?)"
+_GROUP = rf"W?\{{{_VALUES}?(?:{_PATTERN}{_VALUES}?)?\}}"
+_DESCRIBE_GROUP = rf"W?\{{{_VALUES}?\}}"
+_MODIFIERS = r"(?:L0)?(?:O0)?"
+_GRAMMAR = re.compile(
+    rf"(?:Pii|Bi)*"
+    rf"(?:A{_GROUP}|SD?(?:\*|v+){_GROUP}|Ei(?:{_DESCRIBE_GROUP})?){_MODIFIERS}"
+)
+assert MAX_PATTERNS == 1, "the grammar above has room for one triple pattern"
 
 
-def _tokens(text: str) -> list[tuple[str, str]] | None:
-    """(kind, value) pairs, or None if the text holds anything outside the grammar.
+def _letters(text: str) -> str | None:
+    """The text as one letter per token, or None if it holds anything outside the grammar.
 
     A backslash anywhere refuses the text (pyoxigraph applies \\u escapes first), and so does
     a '#' outside an IRI: no token starts with it, so a comment never passes.
     """
     if "\\" in text:
         return None
-    out: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
+    letters = []
+    end = 0
+    for m in _TOKEN.finditer(text):
+        if m.start() != end:  # something no token matches
             return None
-        pos = m.end()
-        kind = m.lastgroup or ""
-        value = m.group()
+        end = m.end()
+        kind = m.lastgroup
         if kind == "ws":
             continue
         if kind == "word":
-            value = value.upper()
-            if value not in _KEYWORDS:
-                return None
-        out.append((kind, value))
-    return out
-
-
-class _Reader:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
-        self.tokens = tokens
-        self.i = 0
-
-    def peek(self) -> tuple[str, str]:
-        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "")
-
-    def take(self, kind: str, value: str | None = None) -> str | None:
-        k, v = self.peek()
-        if k != kind or (value is not None and v != value):
+            letter = _KEYWORD_LETTERS.get(m.group().upper())
+        elif kind == "punct":
+            letter = _PUNCT_LETTERS[m.group()]
+        else:
+            letter = _KIND_LETTERS.get(kind or "")
+        if letter is None:
             return None
-        self.i += 1
-        return v
-
-    def word(self, value: str) -> bool:
-        return self.take("word", value) is not None
-
-    def punct(self, value: str) -> bool:
-        return self.take("punct", value) is not None
-
-    def constant_node(self) -> bool:
-        return self.take("iri") is not None or self.take("pname") is not None
-
-    def literal(self) -> bool:
-        if self.take("string") is not None:
-            if self.take("langtag") is None and self.take("dtype") is not None:
-                return self.constant_node()
-            return True
-        return self.take("number") is not None
-
-    def object(self) -> bool:
-        return self.take("var") is not None or self.constant_node() or self.literal()
+        letters.append(letter)
+    if end != len(text):
+        return None
+    return "".join(letters)
 
 
 def is_bounded(query: str) -> bool:
     """True if `query` is in the bounded grammar of the module docstring."""
-    tokens = _tokens(query)
-    if tokens is None:
-        return False
-    r = _Reader(tokens)
-    while True:  # prologue
-        if r.word("PREFIX"):
-            if r.take("pname") is None or r.take("iri") is None:
-                return False
-        elif r.word("BASE"):
-            if r.take("iri") is None:
-                return False
-        else:
-            break
-    if r.word("DESCRIBE"):
-        if not r.constant_node():
-            return False
-        if r.peek() == ("end", ""):
-            return True
-        return _where(r, patterns_allowed=False) and _modifiers(r)
-    if r.word("ASK"):
-        pass
-    elif r.word("SELECT"):
-        r.word("DISTINCT")
-        if not r.punct("*"):
-            if r.take("var") is None:
-                return False
-            while r.take("var") is not None:
-                pass
-    else:
-        return False
-    return _where(r, patterns_allowed=True) and _modifiers(r)
-
-
-def _where(r: _Reader, patterns_allowed: bool) -> bool:
-    r.word("WHERE")
-    if not r.punct("{"):
-        return False
-    patterns = 0
-    values = False
-    while not r.punct("}"):
-        if r.word("VALUES"):
-            if values or not _values(r):
-                return False
-            values = True
-            r.punct(".")
-            continue
-        if not patterns_allowed or not r.constant_node():  # the subject: a constant
-            return False
-        while True:  # predicate-object lists: `<s> <p> o, o ; <p> o .`
-            if not (
-                r.take("a") is not None or r.constant_node()
-            ):  # the predicate: a constant, no path
-                return False
-            while True:
-                if not r.object():
-                    return False
-                patterns += 1
-                if not r.punct(","):
-                    break
-            if not r.punct(";"):
-                break
-        if patterns > MAX_PATTERNS:
-            return False
-        if not r.punct(".") and r.peek() != ("punct", "}"):
-            return False
-    return True
-
-
-def _values(r: _Reader) -> bool:
-    """`VALUES ?v { constant }`: one variable, one row."""
-    if r.take("var") is None or not r.punct("{"):
-        return False
-    if not (r.constant_node() or r.literal()):
-        return False
-    return r.punct("}")
-
-
-def _modifiers(r: _Reader) -> bool:
-    for word in ("LIMIT", "OFFSET"):
-        if r.word(word) and r.take("number") is None:
-            return False
-    return r.peek() == ("end", "")
+    letters = _letters(query)
+    return letters is not None and _GRAMMAR.fullmatch(letters) is not None

@@ -2,10 +2,11 @@
 
 Why: for a cheap query asked again (a client polling, a page embedding a query link), the
 twelve middleware layers and the router cost several times the lookup of the answer itself.
-This middleware sits outside all of them. The first time, the request goes through the whole
-app and, if the route marked the answer as replayable (a deterministic query's 200, not a
-page), the status, headers and body it sent are kept. The same request again gets those bytes
-directly.
+This middleware sits outside all of them. A request goes through the whole app the first
+two times; the second time, if the route marked the answer as replayable (a deterministic
+query's 200, not a page), the status, headers and body it sent are kept, and the same request
+from then on gets those bytes directly. (Keeping only from the second time means a stream of
+distinct queries costs no copies.)
 
 What "the same request" means is strict, so a replay can never differ from what the app would
 send: the same query string, Host, Accept, Accept-Encoding and Accept-Language, a GET without a
@@ -71,7 +72,12 @@ class SparqlReplay:
         self.path = path
         self.buckets = buckets
         self.answers: ByteCache[tuple[bytes, ...], Answer] = ByteCache(
-            max_bytes, REPLAY_ENTRY_BYTES
+            max_bytes, REPLAY_ENTRY_BYTES, size=_answer_size
+        )
+        # requests seen once: an answer is kept the second time, so a stream of distinct
+        # queries costs no copies and evicts nothing
+        self.seen: ByteCache[tuple[bytes, ...], bool] = ByteCache(
+            max_bytes // 16, REPLAY_ENTRY_BYTES, size=lambda key, _: _key_size(key)
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -92,7 +98,11 @@ class SparqlReplay:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
-        await self._record(key, scope, receive, send)
+        if key in self.seen:
+            await self._record(key, scope, receive, send)
+        else:
+            self.seen.put(key, True)
+            await self.app(scope, receive, send)
 
     def _key(self, scope: Scope) -> tuple[bytes, ...] | None:
         """The request's key, or None when it must go through the app."""
@@ -138,3 +148,12 @@ def mark_replayable(scope: Scope) -> None:
     marks = scope.get(REPLAYABLE_KEY)
     if marks is not None:
         marks.add("yes")
+
+
+def _key_size(key: tuple[bytes, ...]) -> int:
+    return 64 + sum(len(part) + 40 for part in key)
+
+
+def _answer_size(key: tuple[bytes, ...], answer: Answer) -> int:
+    _, headers, body = answer
+    return _key_size(key) + len(body) + sum(len(n) + len(v) + 80 for n, v in headers) + 120
