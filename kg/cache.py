@@ -41,7 +41,7 @@ def approx_size(value: Any, _depth: int = 0) -> int:
     Written for speed (it runs on every put of every cache): exact type tests, no generators.
     """
     size = sys.getsizeof(value)
-    kind = type(value)
+    kind: Any = type(value)
     if kind in _LEAF_TYPES or _depth > 4:
         return size
     if kind in _SEQUENCE_TYPES:

@@ -122,5 +122,19 @@ def _letters(text: str) -> str | None:
 
 def is_bounded(query: str) -> bool:
     """True if `query` is in the bounded grammar of the module docstring."""
+    return bounded_form(query) is not None
+
+
+#: The query form's name (kg.query.engine.QueryForm's values) by its keyword's letter.
+_FORMS = {"A": "boolean", "S": "solutions", "E": "graph"}
+
+
+def bounded_form(query: str) -> str | None:
+    """The form ("boolean", "solutions", "graph") of a bounded query, or None if not bounded."""
     letters = _letters(query)
-    return letters is not None and _GRAMMAR.fullmatch(letters) is not None
+    if letters is None:
+        return None
+    m = _GRAMMAR.fullmatch(letters)
+    if m is None:
+        return None
+    return _FORMS[letters.lstrip("PBi")[0]]

@@ -737,6 +737,25 @@ class QueryService:
         pending.set_exception(outcome)
         pending.exception()  # mark it retrieved: nobody else may be waiting
 
+    def answer_bounded(self, query: str, formats: Formats) -> QueryResult | None:
+        """A bounded query (kg.query.bounded) answered at once in this process, or None when
+        it is not one, or is too long, or fails (the caller then asks execute(), which says
+        why). For kg.web.protocol's shortest path; counted like any evaluation."""
+        text = query.strip()
+        if self._local is None:
+            return None
+        try:
+            check_query_size(text, self.query_size_cap)
+            if not is_bounded(text):
+                return None
+            reply = self._local.run(Job(text, None, checked_formats(formats)))
+        except QueryError:
+            return None
+        self.stats.evaluations += 1
+        self.stats.local_evaluations += 1
+        _, form_value, media, rows, body = reply
+        return QueryResult(QueryForm(form_value), media, body, rows)
+
     async def _evaluate(
         self, job: Job, base: tuple[Any, ...], known: list[Any], priority: bool = False
     ) -> QueryResult:

@@ -81,7 +81,9 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> FastAPI:
     app.include_router(finder_routes.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     linked_data.install(app)  # concept URIs, pages, downloads (kg.web.routes)
-    app.add_middleware(SparqlReplay, buckets=buckets)  # outermost: before any other layer
+    bounded = service.answer_bounded if isinstance(service, QueryService) else None
+    # outermost: before any other layer
+    app.add_middleware(SparqlReplay, buckets=buckets, answer_bounded=bounded)
     return app
 
 

@@ -39,6 +39,7 @@ from kg.web.documents import (
     resource_paths,
 )
 from kg.web.negotiation import choose, choose_or_refuse
+from kg.web.replay import GZIP_MINIMUM
 from kg.web.routes import ACCEPT_ALIASES, FORMATS, ROUTES, Mode, Route, match
 
 _METHODS = ("GET", "HEAD")
@@ -50,7 +51,7 @@ def install(app: FastAPI) -> None:
     context holds the Site)."""
     app.add_middleware(LanguagePrefix)
     # Text answers compressed when the client accepts gzip (adds Vary: Accept-Encoding).
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM)
     app.add_api_route("/robots.txt", _robots, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/sitemap.xml", _sitemap, methods=["GET", "HEAD"], include_in_schema=False)
     for entry in ROUTES:

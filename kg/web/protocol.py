@@ -32,6 +32,9 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+import kg.web.replay
+from kg.web.limits import RATE_WAIT_KEY
+
 #: Seconds a refused connection's remaining input is read and dropped before closing.
 LINGER_SECONDS = 2.0
 
@@ -71,6 +74,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
         self._refused = False
+        self._replayed = False
 
     # -------------------------------------------------------------- connection
 
@@ -164,6 +168,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._framing_bytes = 0
         self._disarm_head_timer()
+        if self._replay():
+            return
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -171,9 +177,61 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        if self._replayed:  # answered in on_headers_complete: there is no cycle to tell
+            self._replayed = False
+        else:
+            super().on_message_complete()
         self._in_head = True  # what comes next is the head of another request
         self._head_bytes = 0
+
+    # -------------------------------------------------------------- replayed answers
+
+    def _replay(self) -> bool:
+        """Answer this request here, before uvicorn builds a request cycle, if kg.web.replay
+        can: with a kept answer, or a bounded query's fresh answer in a kept head. True if sent.
+
+        Only the plain case: a GET over HTTP/1.1 keep-alive, nothing pipelined before it. The
+        rest (and a client over its rate, which gets its 429 from the app) goes on as usual.
+        """
+        replay = kg.web.replay.ACTIVE
+        if (
+            replay is None
+            or self.pipeline
+            or not (self.cycle is None or self.cycle.response_complete)
+        ):
+            return False
+        parser = self.parser
+        if parser.get_method() != b"GET" or parser.get_http_version() != "1.1":
+            return False
+        if not parser.should_keep_alive():
+            return False
+        url = httptools.parse_url(self.url)
+        if url.path != replay.raw_path:
+            return False
+        key = kg.web.replay.key_of(url.query or b"", self.headers)
+        if key is None:
+            return False
+        answer = replay.answers.get(key)
+        if answer is None and replay.answer_bounded is None:
+            return False
+        if replay.buckets is not None:  # one token per request, whoever answers it
+            wait = replay.buckets.take(self.client[0] if self.client else "")
+            self.scope[RATE_WAIT_KEY] = wait  # type: ignore[literal-required]
+            if wait > 0:
+                return False
+        if answer is None:
+            answer = replay.answer_now(key)
+            if answer is None:
+                return False
+        status, headers, body = answer
+        content = [STATUS_LINE[status]]
+        for name, value in (*self.server_state.default_headers, *headers):
+            content += (name, b": ", value, b"\r\n")
+        content += (b"\r\n", body)
+        self.transport.write(b"".join(content))
+        self._replayed = True
+        self.on_response_complete()
+        return True
 
     # -------------------------------------------------------------- slow readers
 

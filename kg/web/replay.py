@@ -19,11 +19,16 @@ bounded whatever clients send.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.cache import ByteCache
+from kg.query.bounded import bounded_form
+from kg.query.store import Formats, QueryResult
 from kg.web.limits import RATE_WAIT_KEY, TokenBuckets
 
 #: The scope key of the set a route marks to say its answer may be replayed (a set, shared
@@ -56,6 +61,39 @@ PASSIVE_HEADERS = frozenset(
 _KEYED = (b"host", b"accept", b"accept-encoding", b"accept-language")
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: Bodies from this size on may be compressed by the app (its GZip layer's minimum size).
+GZIP_MINIMUM = 1024
+
+
+@dataclass(frozen=True)
+class Template:
+    """The head the app sent for a bounded query's answer, all but its length: the same for
+    every other answer of that form to a request with the same keyed headers, as long as the
+    body stays under GZIP_MINIMUM (nothing else in the head depends on the query)."""
+
+    formats: Formats
+    media_type: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    length_at: int
+
+
+#: This process's replay (one app per serving process): kg.web.protocol answers from it
+#: before uvicorn builds a request cycle at all.
+ACTIVE: SparqlReplay | None = None
+
+
+def key_of(query_string: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[bytes, ...] | None:
+    """A GET's key (its query string and the headers that shape the answer), or None when
+    a header outside PASSIVE_HEADERS, or a repeated keyed one, makes it the app's to answer."""
+    keyed: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name in _KEYED:
+            if name in keyed:
+                return None
+            keyed[name] = value
+        elif name not in PASSIVE_HEADERS:
+            return None
+    return (query_string, *(keyed.get(n, b"") for n in _KEYED))
 
 
 class SparqlReplay:
@@ -67,9 +105,11 @@ class SparqlReplay:
         buckets: TokenBuckets | None,
         path: str = "/sparql",
         max_bytes: int = REPLAY_BYTES,
+        answer_bounded: Callable[[str, Formats], QueryResult | None] | None = None,
     ) -> None:
         self.app = app
         self.path = path
+        self.raw_path = path.encode("ascii")
         self.buckets = buckets
         self.answers: ByteCache[tuple[bytes, ...], Answer] = ByteCache(
             max_bytes, REPLAY_ENTRY_BYTES, size=_answer_size
@@ -79,6 +119,11 @@ class SparqlReplay:
         self.seen: ByteCache[tuple[bytes, ...], bool] = ByteCache(
             max_bytes // 16, REPLAY_ENTRY_BYTES, size=lambda key, _: _key_size(key)
         )
+        # heads of bounded answers, by keyed headers and query form (a few per client kind)
+        self.templates: ByteCache[tuple[Any, ...], Template] = ByteCache(max_bytes // 16)
+        self.answer_bounded = answer_bounded
+        global ACTIVE
+        ACTIVE = self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)
@@ -87,45 +132,36 @@ class SparqlReplay:
             return
         answer = self.answers.get(key)
         if answer is not None:
-            if self.buckets is not None:
+            wait = scope.get(RATE_WAIT_KEY)  # set when kg.web.protocol took the token
+            if wait is None and self.buckets is not None:
                 client = scope.get("client")
-                wait = self.buckets.take(client[0] if client else "")
-                if wait > 0:  # the app answers 429, without taking a second token
-                    scope[RATE_WAIT_KEY] = wait
-                    await self.app(scope, receive, send)
-                    return
+                wait = scope[RATE_WAIT_KEY] = self.buckets.take(client[0] if client else "")
+            if wait:  # the app answers 429, without taking a second token
+                await self.app(scope, receive, send)
+                return
             status, headers, body = answer
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
-        if key in self.seen:
-            await self._record(key, scope, receive, send)
-        else:
+        keep = key in self.seen
+        if not keep:
             self.seen.put(key, True)
-            await self.app(scope, receive, send)
+        await self._record(key, scope, receive, send, keep)
 
     def _key(self, scope: Scope) -> tuple[bytes, ...] | None:
         """The request's key, or None when it must go through the app."""
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
             return None
-        keyed: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            if name in _KEYED:
-                if name in keyed:  # a repeated header: let the app decide what it means
-                    return None
-                keyed[name] = value
-            elif name not in PASSIVE_HEADERS:
-                return None
-        return (scope["query_string"], *(keyed.get(n, b"") for n in _KEYED))
+        return key_of(scope["query_string"], scope["headers"])
 
     async def _record(
-        self, key: tuple[bytes, ...], scope: Scope, receive: Receive, send: Send
+        self, key: tuple[bytes, ...], scope: Scope, receive: Receive, send: Send, keep: bool
     ) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
         size = 0
 
-        async def keep(message: Message) -> None:
+        async def collect(message: Message) -> None:
             nonlocal size
             if message["type"] == "http.response.start":
                 start.update(message)
@@ -135,19 +171,64 @@ class SparqlReplay:
                 size += len(body)
             await send(message)
 
-        marks: set[str] = set()
+        marks: dict[str, Any] = {}
         scope[REPLAYABLE_KEY] = marks
-        await self.app(scope, receive, keep)
-        if marks and start.get("status") == 200 and size <= REPLAY_ENTRY_BYTES:
-            headers = [(bytes(n), bytes(v)) for n, v in start.get("headers", [])]
+        await self.app(scope, receive, collect)
+        if not marks or start.get("status") != 200 or size > REPLAY_ENTRY_BYTES:
+            return
+        headers = [(bytes(n), bytes(v)) for n, v in start.get("headers", [])]
+        if keep:
             self.answers.put(key, (200, headers, b"".join(chunks)))
+        names = [n.lower() for n, _ in headers]
+        if (
+            size < GZIP_MINIMUM
+            and b"content-encoding" not in names
+            and names.count(b"content-length") == 1
+        ):
+            at = names.index(b"content-length")
+            rest = tuple(headers[:at] + headers[at + 1 :])
+            template = Template(marks["formats"], marks["media_type"], rest, at)
+            self.templates.put((*key[1:], marks["form"]), template)
+
+    def answer_now(self, key: tuple[bytes, ...]) -> Answer | None:
+        """The answer to a bounded query never asked before, made here with the head the app
+        sent for the same kind of request (Template), or None for the app to answer."""
+        query_string = key[0]
+        if self.answer_bounded is None or not query_string.startswith(b"query="):
+            return None
+        if b"&" in query_string:
+            return None
+        try:
+            text = unquote_plus(query_string[6:].decode("ascii"), errors="strict")
+        except UnicodeError:
+            return None
+        form = bounded_form(text)
+        template = self.templates.get((*key[1:], form)) if form is not None else None
+        if template is None:
+            return None
+        result = self.answer_bounded(text, template.formats)
+        if result is None or result.media_type != template.media_type:
+            return None
+        if len(result.body) >= GZIP_MINIMUM:
+            return None
+        headers = list(template.headers)
+        headers.insert(template.length_at, (b"content-length", b"%d" % len(result.body)))
+        answer = (200, headers, result.body)
+        if key in self.seen:  # asked before: kept, as the app's answer would be
+            self.answers.put(key, answer)
+        else:
+            self.seen.put(key, True)
+        return answer
 
 
-def mark_replayable(scope: Scope) -> None:
-    """Say that the answer being sent for this request may be replayed as it is."""
+def mark_replayable(scope: Scope, result: QueryResult, formats: Formats) -> None:
+    """Say that the answer being sent for this request may be replayed as it is; it also
+    lends its head to answers of bounded queries of the same form (Template)."""
     marks = scope.get(REPLAYABLE_KEY)
     if marks is not None:
-        marks.add("yes")
+        marks["media_type"] = result.media_type
+        marks["formats"] = formats
+        marks["form"] = result.form.value
 
 
 def _key_size(key: tuple[bytes, ...]) -> int:

@@ -329,7 +329,7 @@ async def _answer(request: Request, proto: _Protocol) -> Response:
     if outputs[_POSITION[result.form]] == HTML:
         return _page(request, proto, result=result)
     if request.method == "GET" and is_deterministic(proto.query):
-        mark_replayable(request.scope)  # kg.web.replay may send these bytes again
+        mark_replayable(request.scope, result, store_formats(outputs))  # kg.web.replay
     return _result_response(result, request.method)
 
 
