@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 
+from kg.cache import memoize
+
 #: Triple patterns a bounded query may have. One matches at most the largest number of
 #: objects one subject has for one predicate (173 in release 1.1.0), so the evaluation is a
 #: few hundred microseconds at worst and may run on the event loop. (The grammar below is
@@ -129,6 +131,7 @@ def is_bounded(query: str) -> bool:
 _FORMS = {"A": "boolean", "S": "solutions", "E": "graph"}
 
 
+@memoize(64 * 1024, 8 * 1024)  # the shortest path asks twice in a row: to route, to evaluate
 def bounded_form(query: str) -> str | None:
     """The form ("boolean", "solutions", "graph") of a bounded query, or None if not bounded."""
     letters = _letters(query)

@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.cache import ByteCache
 from kg.query.bounded import bounded_form
 from kg.query.store import Formats, QueryResult
+from kg.web.forms import unquote_plus
 from kg.web.limits import RATE_WAIT_KEY, TokenBuckets
 
 #: The scope key of the set a route marks to say its answer may be replayed (a set, shared
@@ -199,7 +199,7 @@ class SparqlReplay:
         if b"&" in query_string:
             return None
         try:
-            text = unquote_plus(query_string[6:].decode("ascii"), errors="strict")
+            text = unquote_plus(query_string[6:].decode("ascii"))
         except UnicodeError:
             return None
         form = bounded_form(text)

@@ -13,14 +13,13 @@ text/plain (or the HTML page, when the client asked for HTML).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -47,6 +46,7 @@ from kg.query.store import (
 )
 from kg.rdf.terms import written
 from kg.uris import Uris
+from kg.web import forms
 from kg.web.context import AppContext, context
 from kg.web.negotiation import CACHE_BYTES, CACHE_ENTRY_BYTES, choose
 from kg.web.replay import mark_replayable
@@ -192,33 +192,12 @@ def _content_type(media: str) -> str:
 # ---------------------------------------------------------------------------- request parsing
 
 
-def _unquote_plus(text: str) -> str:
-    """Percent-decoding at C speed: %XX becomes \\xXX for the unicode_escape codec.
-
-    urllib's decoder loops in Python over every escape, which costs more than the rest of
-    a cached answer for a typical query; anything unusual falls back to urllib.
-    """
-    if "%" not in text and "+" not in text:
-        return text
-    if "\\" not in text:
-        with contextlib.suppress(UnicodeError):
-            escaped = text.replace("+", " ").replace("%", "\\x").encode("ascii")
-            return escaped.decode("unicode_escape").encode("latin-1").decode("utf-8")
-    return unquote_plus(text, encoding="utf-8", errors="strict")
-
-
 def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """Like parse_qsl(keep_blank_values=True), but strict about UTF-8 and faster."""
-    pairs = []
+    """A query string's or form's parameters (kg.web.forms), as a protocol error if bad."""
     try:
-        for field in text.split("&"):
-            if not field:
-                continue
-            name, _, value = field.partition("=")
-            pairs.append((_unquote_plus(name), _unquote_plus(value)))
+        return forms.parse_pairs(text)
     except UnicodeDecodeError:
         raise QueryError(400, "parameters must be percent-encoded UTF-8") from None
-    return pairs
 
 
 def _query_string_pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
