@@ -85,6 +85,20 @@ def test_a_fresh_bounded_query_gets_the_apps_bytes(client: httpx.Client) -> None
     assert comparable(fast_ask) == comparable(slow_ask)
 
 
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_large_fresh_answer_gets_the_apps_bytes(client: httpx.Client, encoding: str) -> None:
+    """A DESCRIBE's Turtle is over the app's compression threshold: answered before the app
+    only when it would not compress it, and either way with the app's bytes."""
+    headers = {"Accept": "text/turtle", "Accept-Encoding": encoding}
+    client.get("/sparql", params={"query": f"DESCRIBE <{BASE}tier/A2>"}, headers=headers)
+    query = f"DESCRIBE <{BASE}tier/A1>"
+    fast = client.get("/sparql", params={"query": query}, headers=headers)
+    slow = client.get("/sparql", params={"query": query}, headers={**headers, "Cookie": "a"})
+    assert len(slow.content) > 1024 and f"<{BASE}tier/A1>".encode() in slow.content
+    assert comparable(fast) == comparable(slow)
+    assert (slow.headers.get("content-encoding") == "gzip") == (encoding == "gzip")
+
+
 def test_an_unbounded_query_is_replayed_too(client: httpx.Client) -> None:
     query = f"SELECT ?s WHERE {{ ?s <{SKOS}prefLabel> ?l }} ORDER BY ?s LIMIT {next(_fresh)}"
     params, headers = {"query": query}, {"Accept": JSON}

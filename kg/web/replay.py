@@ -67,9 +67,10 @@ GZIP_MINIMUM = 1024
 
 @dataclass(frozen=True)
 class Template:
-    """The head the app sent for a bounded query's answer, all but its length: the same for
-    every other answer of that form to a request with the same keyed headers, as long as the
-    body stays under GZIP_MINIMUM (nothing else in the head depends on the query)."""
+    """The head the app sent for a query's answer, all but its length: the same for every
+    other answer of that form to a request with the same keyed headers, as long as the body
+    is not compressed (under GZIP_MINIMUM, or "gzip" not accepted): nothing else in the head
+    depends on the query."""
 
     formats: Formats
     media_type: str
@@ -181,7 +182,7 @@ class SparqlReplay:
             self.answers.put(key, (200, headers, b"".join(chunks)))
         names = [n.lower() for n, _ in headers]
         if (
-            size < GZIP_MINIMUM
+            (size < GZIP_MINIMUM or not _may_compress(key))
             and b"content-encoding" not in names
             and names.count(b"content-length") == 1
         ):
@@ -209,7 +210,7 @@ class SparqlReplay:
         result = self.answer_bounded(text, template.formats)
         if result is None or result.media_type != template.media_type:
             return None
-        if len(result.body) >= GZIP_MINIMUM:
+        if len(result.body) >= GZIP_MINIMUM and _may_compress(key):
             return None
         headers = list(template.headers)
         headers.insert(template.length_at, (b"content-length", b"%d" % len(result.body)))
@@ -229,6 +230,12 @@ def mark_replayable(scope: Scope, result: QueryResult, formats: Formats) -> None
         marks["media_type"] = result.media_type
         marks["formats"] = formats
         marks["form"] = result.form.value
+
+
+def _may_compress(key: tuple[bytes, ...]) -> bool:
+    """Whether the app's GZip layer would compress a large answer to this request (it looks
+    for "gzip" in Accept-Encoding)."""
+    return b"gzip" in key[1 + _KEYED.index(b"accept-encoding")]
 
 
 def _key_size(key: tuple[bytes, ...]) -> int:
