@@ -10,7 +10,7 @@ with serve's defaults (plus `--sparql-rate 0`: one loopback client, and any `--k
   with 8 concurrent clients, plus for kg 200 page requests (position pages and searches).
 
 After the warm-up and after the burst it prints RSS and PSS of every process of both trees
-by role (kg serve (main), HTTP worker, forkserver, query worker, resource tracker), the
+by role (kg serve (main), HTTP worker, zygote, query worker, resource tracker), the
 totals, the ratios kg/oxigraph and the goal: the kg tree within 200 MB of RSS. RSS sums
 count a page shared by several processes once per process; PSS sums share it out, so they
 are the tree's real footprint. Read the ratios, and the goal on this machine's figures.
@@ -64,8 +64,8 @@ def role(m: Memory, parent: str | None) -> str:
         return "resource tracker"
     if "multiprocessing.spawn" in m.command:
         return "HTTP worker"
-    if "forkserver" in m.command:
-        return "query worker" if parent == "forkserver" else "forkserver"
+    if "kg.query.worker" in m.command:  # the zygote, and the query workers forked from it
+        return "query worker" if parent == "zygote" else "zygote"
     return m.command[:40]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,9 +18,14 @@ def _uris(args: argparse.Namespace) -> Uris:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from kg.release.build import DATA_DIR, build
+    from kg.release.build import DATA_DIR, build, release_is_current
 
-    result = build(Path(args.out), Path(args.data) if args.data else DATA_DIR, _uris(args))
+    data_dir = Path(args.data) if args.data else DATA_DIR
+    if args.if_stale:
+        if release_is_current(Path(args.out), data_dir, _uris(args)):
+            return 0
+        print(f"building the release into {args.out} ...", flush=True)
+    result = build(Path(args.out), data_dir, _uris(args))
     reg = result.register
     print(
         f"built {len(result.graph)} triples: {len(reg.grades)} grades, {len(reg.positions)} positions, "
@@ -50,14 +57,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.release is not None:
         release = Path(args.release)
     else:
-        from kg.release.build import DATA_DIR, build, release_is_current
-
         release = Path(args.out)
-        if not release_is_current(release, DATA_DIR, settings.uris):
-            print(f"building the release into {release} ...", flush=True)
-            build(release, DATA_DIR, settings.uris)
+        _build_if_stale(release, settings.uris.base)
     serve(release.resolve(), settings, host=args.host, port=args.port)
     return 0
+
+
+def _build_if_stale(out: Path, base: str) -> None:
+    """`kg build --if-stale` in a child process: the build's graph and libraries (rdflib,
+    pyshacl, openpyxl: some 200 MB) end with that process instead of staying resident in the
+    server for as long as it serves."""
+    root = str(Path(__file__).resolve().parent.parent)  # the child imports this same code
+    path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
+    argv = [sys.executable, "-m", "kg.cli", "--base", base, "build"]
+    argv += ["--out", str(out), "--if-stale"]
+    done = subprocess.run(argv, env={**os.environ, "PYTHONPATH": path}, check=False)
+    if done.returncode != 0:
+        raise KgError(f"could not build the release into {out} (exit status {done.returncode})")
 
 
 def cmd_site(args: argparse.Namespace) -> int:
@@ -122,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="dist", help="release folder (a link swapped atomically)")
     p.add_argument("--data", help="curated data folder (default: the project's data/)")
     p.add_argument("--timings", action="store_true", help="print how long each stage took")
+    p.add_argument(
+        "--if-stale",
+        action="store_true",
+        help="build only when --out is missing, unsound or built from other inputs "
+        "(what `kg serve --out` does before serving)",
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser(

@@ -86,9 +86,10 @@ class Settings:
     #: Query worker processes per HTTP worker (each holds its own copy of the release).
     workers: int = field(default_factory=_cpu_count)
     #: uvicorn worker processes answering HTTP, each with its own pool of query workers and
-    #: its own response cache. Two use both cores of a small machine for the HTTP side, which
-    #: is where a cached or cheap query spends its time (see bench/sparql.py).
-    http_workers: int = field(default_factory=lambda: min(2, _cpu_count()))
+    #: its own response cache. One by default: uvicorn then runs the app in the process it
+    #: was started in (no supervisor, no second pool), which keeps the whole tree near 100 MB;
+    #: more only pay on a machine with cores to spare (bench/workers.py compares them).
+    http_workers: int = 1
     #: Bytes of serialised responses kept in the in-memory LRU cache (0 disables it).
     cache_bytes: int = 64 * 1024 * 1024
     #: Address-space limit of one query worker in bytes (None: no limit); a query that needs
@@ -261,7 +262,8 @@ SETTINGS_OPTIONS: tuple[Option, ...] = (
            "(default 65536)", int),
     Option("--workers", "workers", "query worker processes per HTTP worker (default: cores)",
            int),
-    Option("--http-workers", "http_workers", "HTTP worker processes (default: up to 2)", int),
+    Option("--http-workers", "http_workers", "HTTP worker processes (default 1: the app "
+           "runs in the serving process itself; more only with cores to spare)", int),
     Option("--cache-bytes", "cache_bytes", "bytes of the response cache per HTTP worker "
            "(default 64 MiB; 0: none)", int),
     Option("--page-workers", "page_workers", "query workers kept for pages, beside --workers "

@@ -43,8 +43,9 @@ from conftest import (
 from lexical_cases import LEXICAL_CASES, Listener
 
 from kg.errors import KgError
+from kg.query.credentials import split_credentials
 from kg.query.publish import publish, release_graph_iri
-from kg.query.remote import check_store, release_triples, split_credentials
+from kg.query.remote import check_store, release_triples
 from kg.settings import Settings
 from kg.uris import KG, Uris
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 
+import httpx
 import pytest
-from conftest import ROOT
+from conftest import FIXTURE_RELEASE, ROOT, RunningServer
 
 from kg.cli import main
 from kg.settings import SETTINGS_OPTIONS, Settings
@@ -111,3 +113,32 @@ def test_an_out_of_range_flag_is_a_clear_error() -> None:
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "row_cap" in run.stderr
+
+
+#: Packages `kg serve` never runs while serving the embedded store: numpy and openpyxl write
+#: the release's spreadsheet (kg build), httpx talks to an external store (--sparql-endpoint).
+NOT_IN_THE_SERVER = ("numpy", "openpyxl", "httpx")
+
+
+@pytest.mark.slow
+def test_the_default_server_is_one_lean_process(
+    monkeypatch: pytest.MonkeyPatch, launch: Callable[..., RunningServer]
+) -> None:
+    """With the defaults, uvicorn runs the app in the process `kg serve` started (no supervisor
+    that holds a copy of everything), and that process never imports what it does not run.
+
+    Python's own -X importtime (PYTHONPROFILEIMPORTTIME) logs every module a process of the
+    tree imports, pure-Python ones included, so the server's log lists them all."""
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")
+    server = launch(FIXTURE_RELEASE, ["--workers", "1"])
+    health = httpx.get(f"{server.base_url}/healthz", timeout=10).json()
+    assert health["pid"] == server.process.pid
+    for path in ("/", "/search?q=A1", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"):
+        assert httpx.get(server.base_url + path, timeout=30).status_code < 500
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in server.log().splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "pyoxigraph" in imported and "uvicorn" in imported  # the log is the import log
+    assert sorted(imported.intersection(NOT_IN_THE_SERVER)) == []

@@ -14,7 +14,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.query.remote import redact, split_credentials
+from kg.query.credentials import redact, split_credentials
 from kg.release.folder import release_version, verify_release
 from kg.uris import Uris
 

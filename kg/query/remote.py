@@ -40,15 +40,13 @@ number of triples in the release's register.nt, or the app does not start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import re
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pyoxigraph as ox
 
 from kg.cache import ByteCache
@@ -77,6 +75,9 @@ from kg.query.store import (
     unescape_codepoints,
 )
 from kg.rdf.terms import written
+
+if TYPE_CHECKING:  # httpx loads only with an external store (start, kg.query.credentials)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -284,55 +285,6 @@ def bind_values(query: str, bindings: Mapping[str, Term]) -> str:
     return f"{query[:at]} {binds}\n{query[at:]}"
 
 
-# ---------------------------------------------------------------------------- authentication
-
-
-class ChallengeAuth(httpx.Auth):
-    """User and password for whatever the server asks: Digest (Virtuoso) or Basic.
-
-    Built from the user info of a store URL (``http://user:pw@host/...``), which is removed
-    from the URL itself. The first request goes without credentials; a 401 is answered once.
-    """
-
-    requires_request_body = True
-
-    def __init__(self, user: str, password: str) -> None:
-        self.user = user
-        self.password = password
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        response = yield request
-        if response.status_code != 401:
-            return
-        challenge = response.headers.get("www-authenticate", "").lower()
-        if challenge.startswith("digest"):
-            flow = httpx.DigestAuth(self.user, self.password).auth_flow(request)
-            next(flow)  # the unauthenticated request: already sent, and this is its 401
-            authed = flow.send(response)
-            response = yield authed
-            with contextlib.suppress(StopIteration):
-                flow.send(response)
-            return
-        yield from httpx.BasicAuth(self.user, self.password).auth_flow(request)
-
-
-def split_credentials(url: str) -> tuple[str, httpx.Auth | None]:
-    """(url without user info, auth for it or None)."""
-    parsed = httpx.URL(url)
-    if not parsed.username:
-        return url, None
-    bare = str(parsed.copy_with(username=None, password=None))
-    return bare, ChallengeAuth(parsed.username, parsed.password or "")
-
-
-def redact(url: str) -> str:
-    """The URL as it may appear in logs and messages: without a password."""
-    parsed = httpx.URL(url)
-    if not parsed.password:
-        return url
-    return str(parsed.copy_with(username=parsed.username, password="***"))
-
-
 # ---------------------------------------------------------------------------- the service
 
 
@@ -363,8 +315,11 @@ class RemoteQueryService:
         start_method: str | None = None,
         page_connections: int = 0,
     ) -> None:
+        from kg.query.credentials import redact, split_credentials
+
         self.spec = spec
         self.endpoint, self._auth = split_credentials(endpoint)
+        self._shown_endpoint = redact(self.endpoint)  # as logs and messages may name it
         self.graph = str(ox.NamedNode(graph).value)
         #: A graph name no store holds: the only named graph a query may see (none).
         self.no_graph = NO_GRAPH
@@ -454,6 +409,8 @@ class RemoteQueryService:
         }
 
     async def start(self) -> None:
+        import httpx
+
         self._client = httpx.AsyncClient(
             auth=self._auth,
             # asyncio bounds the exchange by the time limit; a connect fails well before it, so
@@ -475,7 +432,7 @@ class RemoteQueryService:
         if count != self.expected_triples:
             await self.close()
             raise KgError(
-                f"the SPARQL store at {redact(self.endpoint)} holds {count} triples in graph "
+                f"the SPARQL store at {self._shown_endpoint} holds {count} triples in graph "
                 f"<{self.graph}>, the release has {self.expected_triples}: publish it with "
                 "`kg publish --graph-store URL` first"
             )
@@ -598,6 +555,8 @@ class RemoteQueryService:
                 shared.release()
 
     async def _post(self, query: str, form: QueryForm) -> tuple[bytes, str]:
+        import httpx  # loaded by start() already
+
         assert self._client is not None, "start() the service first"
         try:
             async with self._client.stream(
@@ -632,7 +591,7 @@ class RemoteQueryService:
                     chunks.append(chunk)
                 return b"".join(chunks), response.headers.get("content-type", "")
         except httpx.HTTPError as e:
-            log.warning("SPARQL store %s: %s: %s", redact(self.endpoint), type(e).__name__, e)
+            log.warning("SPARQL store %s: %s: %s", self._shown_endpoint, type(e).__name__, e)
             raise QueryError(503, _UNAVAILABLE) from None
 
     async def _store_error(self, response: httpx.Response) -> QueryError:
@@ -645,7 +604,7 @@ class RemoteQueryService:
             return QueryError(400, f"the SPARQL store refused the query: {first[:300]}")
         if status in (413, 414):
             return QueryError(413, "the query is too large for the SPARQL store")
-        log.warning("SPARQL store %s answered %s: %s", redact(self.endpoint), status, text[:300])
+        log.warning("SPARQL store %s answered %s: %s", self._shown_endpoint, status, text[:300])
         return QueryError(503, _UNAVAILABLE)
 
     async def _count_release_triples(self) -> int:
@@ -654,7 +613,7 @@ class RemoteQueryService:
             body, content_type = await self._ask_store(query, QueryForm.SOLUTIONS, limit=60.0)
         except QueryError as e:
             raise KgError(
-                f"the SPARQL store at {redact(self.endpoint)} did not answer ({e.message})"
+                f"the SPARQL store at {self._shown_endpoint} did not answer ({e.message})"
             ) from None
         solutions = ox.parse_query_results(body, _results_format(content_type))
         row = next(iter(solutions), None)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.errors import KgError
-from kg.rdf import dumps, spreadsheet, sssom, tables
+from kg.rdf import dumps, sssom, tables
 from kg.uris import Uris
 
 BUILDS_DIR_NAME = ".dist-builds"
@@ -61,6 +61,10 @@ def rdf_artifacts(g: Graph) -> list[Artifact]:
 def table_artifacts(g: Graph, uris: Uris, modified: str = "2000-01-01") -> list[Artifact]:
     """The CSV (with its CSVW description), the spreadsheet and the SSSOM crosswalk;
     `modified` (the release's date) stamps the spreadsheet, so no clock is read."""
+    # imported here: openpyxl (and numpy through it) would otherwise load into the server,
+    # which reads this module for verify_release only
+    from kg.rdf import spreadsheet
+
     return [
         Artifact(tables.POSITIONS_CSV, "text/csv", tables.positions_csv(g), "Positions, CSV"),
         Artifact(

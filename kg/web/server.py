@@ -8,6 +8,7 @@ environment variable and `app_from_env` rebuilds the app there.
 from __future__ import annotations
 
 import functools
+import gc
 import importlib.util
 import json
 import os
@@ -116,4 +117,10 @@ def app_from_env() -> FastAPI:
     """The app described by the environment variable `serve` sets (uvicorn factory)."""
     give_back_large_blocks()  # memory of large request bodies returns to the system
     config = json.loads(os.environ[ENV_VAR])
-    return create_app(Path(config["release_dir"]), Settings.from_mapping(config["settings"]))
+    app = create_app(Path(config["release_dir"]), Settings.from_mapping(config["settings"]))
+    # The modules, the search index and the site live as long as the process: moved out of
+    # the collector's generations, they are not walked (and their pages not touched) again
+    # by every full collection a burst of requests triggers.
+    gc.collect()
+    gc.freeze()
+    return app
