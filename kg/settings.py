@@ -91,7 +91,7 @@ class Settings:
     #: more only pay on a machine with cores to spare (bench/workers.py compares them).
     http_workers: int = 1
     #: Bytes of serialised responses kept in the in-memory LRU cache (0 disables it).
-    cache_bytes: int = 64 * 1024 * 1024
+    cache_bytes: int = 16 * 1024 * 1024
     #: Address-space limit of one query worker in bytes (None: no limit); a query that needs
     #: more kills only its worker.
     worker_memory_limit: int | None = 2 * 1024 * 1024 * 1024
@@ -265,7 +265,7 @@ SETTINGS_OPTIONS: tuple[Option, ...] = (
     Option("--http-workers", "http_workers", "HTTP worker processes (default 1: the app "
            "runs in the serving process itself; more only with cores to spare)", int),
     Option("--cache-bytes", "cache_bytes", "bytes of the response cache per HTTP worker "
-           "(default 64 MiB; 0: none)", int),
+           "(default 16 MiB; 0: none)", int),
     Option("--page-workers", "page_workers", "query workers kept for pages, beside --workers "
            "(default 1)", int),
     Option("--named-graph", "named_graphs", "load an N-Triples file as a named graph beside "

@@ -35,7 +35,7 @@ from kg.web.limits import RATE_WAIT_KEY, TokenBuckets
 #: by reference: middlewares inside may hand the route a copy of the scope).
 REPLAYABLE_KEY = "kg.replayable"
 #: Bytes of answers kept, and the largest one kept.
-REPLAY_BYTES = 16 * 1024 * 1024
+REPLAY_BYTES = 8 * 1024 * 1024
 REPLAY_ENTRY_BYTES = 256 * 1024
 #: Request headers that do not change the answer (besides those in the key).
 PASSIVE_HEADERS = frozenset(
