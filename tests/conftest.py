@@ -211,7 +211,7 @@ def http(server: RunningServer) -> Iterator[httpx.Client]:
 #: marked ``slow``, so ``pytest -m "not slow"`` (``make check``) runs without any of them.
 SLOW_FIXTURES = frozenset(
     {
-        "launch",  # every `python -m kg.web.server` a fixture starts goes through it
+        "launch",  # every `kg serve` a fixture starts goes through it
         "browser",  # Chromium
         "exported",  # `kg site`: a full static export
         "static_server",
