@@ -124,7 +124,9 @@ class TableRoute(BaseRoute):
                 "Method Not Allowed\n", 405, headers={"Allow": ", ".join(_METHODS)}
             )
         else:
-            found = match(scope["path"], (self.entry,))
+            found = scope.get("kg_match")  # matches() found it; Starlette merged it in
+            if found is None:
+                found = match(scope["path"], (self.entry,))
             assert found is not None
             response = await _dispatch(request, self.entry, found.params, found.ext)
         await response(scope, receive, send)
