@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_store import Running
 
 from kg.query.engine import DEFAULT_FORMATS, Job, QueryError
 from kg.query.store import QueryService
 from kg.settings import Settings
-from tests.test_store import Running
 
 #: Packages a query worker never runs; any of them in its sys.modules is memory for nothing.
 NOT_IN_A_WORKER = ("rdflib", "pyparsing", "fastapi", "starlette", "jinja2", "httpx")
