@@ -127,18 +127,36 @@ class StaticLinker:
 
     def __init__(self, base_iri: str) -> None:
         self.base_iri = base_iri
+        # Why memoised: every page links the same few hundred targets from a few dozen
+        # folders, and each resolution matches routes and computes a relative path.
+        self._files: dict[str, str | None] = {}
+        self._urls: dict[tuple[str, str], str] = {}
+
+    def _file(self, path: str) -> str | None:
+        try:
+            return self._files[path]
+        except KeyError:
+            found = self._files[path] = file_for(path)
+            return found
 
     def url(self, href: str, here: str | None) -> str:
         if not href.startswith("/") or href.startswith("//"):
             return href
+        start = posixpath.dirname(self._file(here) or "") if here else ""
+        key = (href, start)
+        found = self._urls.get(key)
+        if found is None:
+            found = self._urls[key] = self._resolve(href, start)
+        return found
+
+    def _resolve(self, href: str, start: str) -> str:
         parts = urlsplit(href)
-        target = file_for(unquote(parts.path))
+        target = self._file(unquote(parts.path))
         suffix = (f"?{parts.query}" if parts.query else "") + (
             f"#{parts.fragment}" if parts.fragment else ""
         )
         if target is None:
             return self.base_iri + href.lstrip("/")
-        start = posixpath.dirname(file_for(here) or "") if here else ""
         relative = posixpath.relpath(target, start or ".")
         return quote(relative, safe="/-._~") + suffix
 
@@ -258,13 +276,18 @@ async def _documents(site: Site, writer: _Writer) -> int:
                     writer.write(file_for(path) or "", doc.body)
     resources = resource_paths(site)
     for route, params in resources:
-        for fmt in route.formats:
-            for lang in i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,):
-                found = await site.resource(route, params, fmt, lang)
-                if found is None:
-                    raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
-                path = i18n.prefixed(route.document_path(fmt, **params), lang)
-                writer.write(path.lstrip("/"), found.body)
+        wanted = [
+            (fmt, lang)
+            for fmt in route.formats
+            for lang in (i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,))
+        ]
+        docs = await site.resource_documents(route, params, wanted)
+        for fmt, lang in wanted:
+            found = docs.get((fmt, lang))
+            if found is None:
+                raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
+            path = i18n.prefixed(route.document_path(fmt, **params), lang)
+            writer.write(path.lstrip("/"), found.body)
     return len(resources)
 
 
