@@ -165,8 +165,19 @@ class StaticLinker:
         )
         if target is None:
             return self.base_iri + href.lstrip("/")
-        relative = posixpath.relpath(target, start or ".")
-        return quote(relative, safe="/-._~") + suffix
+        return quote(relative_path(target, start), safe="/-._~") + suffix
+
+
+def relative_path(target: str, start: str) -> str:
+    """posixpath.relpath for the export's own paths (relative, normalised: no `.` or `..`),
+    without its two abspath calls per link."""
+    if not start:
+        return target
+    to, here = target.split("/"), start.split("/")
+    common = 0
+    while common < min(len(to), len(here)) and to[common] == here[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
 
 
 # ---------------------------------------------------------------------------- the export
