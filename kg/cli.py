@@ -88,7 +88,8 @@ def cmd_site(args: argparse.Namespace) -> int:
     done = export_site(release.resolve(), Path(args.outdir), uris.base, prefix=args.prefix)
     print(
         f"site written to {done.out}: {done.files} files, {done.bytes / 1e6:.1f} MB "
-        f"({done.html} HTML pages, {done.resources} resources) in {done.seconds:.1f} s"
+        f"({done.html} HTML pages, {done.resources} resources, {done.gzipped} gzip copies; "
+        f"{done.linked / 1e6:.1f} MB of it hard links to equal files) in {done.seconds:.1f} s"
     )
     return 0
 

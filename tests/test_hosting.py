@@ -81,6 +81,7 @@ NGINX_LINES = [
     '    if ($http_accept ~* "text/turtle") {',
     "    return 303 /$kg_lang$kg_id.$kg_ext;",
     "        return 406;",
+    "gzip_static on;",
 ]
 APACHE_LINES = [
     "Options -MultiViews",
@@ -91,6 +92,9 @@ APACHE_LINES = [
     'RewriteCond %{HTTP:Accept} "text/turtle" [NC]',
     "RewriteRule ^(def)$ %{ENV:KG_BASE}$1.ttl [R=303,L,E=KG_VARY:1]",
     "RewriteRule ^(def)$ - [R=406,L,E=KG_VARY:1]",
+    "AddEncoding gzip .gz",
+    "RewriteCond %{REQUEST_FILENAME}.gz -f",
+    "RewriteRule ^(.*)$ $1.gz [L]",
 ]
 
 
@@ -401,6 +405,46 @@ def test_rules_compress_text(request: pytest.FixtureRequest, web_server: str) ->
             assert "accept-encoding" in r.headers.get("vary", "").lower(), path
         assert "content-encoding" not in plain.headers
         assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content), path
+
+
+#: (path, file of the export, media type): answered from FILE.gz to a client that accepts gzip.
+GZIPPED = [
+    ("/", "index.html", "text/html"),
+    ("/browse", "browse.html", "text/html"),
+    ("/ru/browse", "ru/browse.html", "text/html"),
+    ("/en/position/A1-1.01.html", "en/position/A1-1.01.html", "text/html"),
+    ("/browse.json", "browse.json", "application/json"),
+    ("/position/A1-1.01.ttl", "position/A1-1.01.ttl", "text/turtle"),
+    ("/position/A1-1.01.nt", "position/A1-1.01.nt", "application/n-triples"),
+    ("/position/A1-1.01.jsonld", "position/A1-1.01.jsonld", "application/ld+json"),
+    ("/position/A1-1.01.rdf", "position/A1-1.01.rdf", "application/rdf+xml"),
+    ("/downloads/positions.csv", "downloads/positions.csv", "text/csv"),
+    (f"/downloads/{V1}/register.nt", f"downloads/{V1}/register.nt", "application/n-triples"),
+    ("/static/site.css", "static/site.css", "text/css"),
+]
+
+
+@pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue
+@pytest.mark.parametrize("web_server", ["nginx", "apache"])
+def test_rules_serve_the_gzip_copies(
+    request: pytest.FixtureRequest, readable_copy: Path, web_server: str
+) -> None:
+    static_url = request.getfixturevalue(web_server)
+    for path, name, media in GZIPPED:
+        with httpx.stream(
+            "GET", static_url + path, headers={"Accept-Encoding": "gzip"}, timeout=30
+        ) as packed:
+            raw = b"".join(packed.iter_raw())
+        plain = httpx.get(static_url + path, headers={"Accept-Encoding": "identity"}, timeout=30)
+        assert packed.status_code == plain.status_code == 200, path
+        assert raw == (readable_copy / f"{name}.gz").read_bytes(), path
+        assert packed.headers.get("content-encoding") == "gzip", path
+        assert "accept-encoding" in packed.headers.get("vary", "").lower(), path
+        assert plain.content == (readable_copy / name).read_bytes(), path
+        assert "content-encoding" not in plain.headers, path
+        assert packed.headers["content-type"].split(";")[0] == media, path
+        assert packed.headers["content-type"] == plain.headers["content-type"], path
+        assert packed.headers.get("link") == plain.headers.get("link"), path
 
 
 @pytest.mark.slow  # nginx and Apache, started by name through request.getfixturevalue

@@ -8,6 +8,8 @@ so the export holds both releases' files and a change log with entries.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import shutil
 import time
@@ -23,7 +25,7 @@ import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 
 from kg.errors import KgError
-from kg.export.site import MARKER, StaticLinker, export_site, file_for
+from kg.export.site import MARKER, StaticLinker, export_site, file_for, wants_gzip
 from kg.web.routes import RDF_FORMATS, ROUTES, Mode, match
 
 pytest_plugins = ["web_fixtures", "versions_fixtures"]
@@ -204,11 +206,38 @@ def test_only_the_rules_and_the_marker_are_left_unlinked(
 ) -> None:
     files = {p.relative_to(exported.out).as_posix() for p in exported.out.rglob("*") if p.is_file()}
     reached = {unquote(urlsplit(u).path).lstrip("/") for u in crawled.status}
-    unreached = files - reached
+    unreached = files - reached - {f for f in files if f.endswith(".gz") and f[:-3] in files}
     assert {".htaccess", "nginx.conf.snippet", MARKER} <= unreached
     rest = sorted(unreached - {".htaccess", "nginx.conf.snippet", MARKER})
     # the archived releases' non-data files are listed in their SHA256SUMS, not linked
     assert all(p.startswith(("downloads/1.", "static/")) for p in rest), rest[:20]
+
+
+def test_text_files_have_reproducible_gzip_copies(exported: Exported) -> None:
+    files = [p for p in exported.out.rglob("*") if p.is_file() and p.suffix != ".gz"]
+    copies = 0
+    for path in files:
+        packed = path.with_name(path.name + ".gz")
+        if wants_gzip(path.name, path.stat().st_size):
+            data = packed.read_bytes()
+            # no time stamp, no file name: equal inputs give equal bytes
+            assert data[3] == 0 and data[4:8] == bytes(4), packed
+            assert gzip.decompress(data) == path.read_bytes(), packed
+            copies += 1
+        else:
+            assert not packed.exists(), packed
+    assert copies > 1000
+    assert (exported.out / "browse.html.gz").is_file()
+    assert not (exported.out / "downloads/positions.xlsx.gz").exists()
+
+
+def test_equal_files_are_stored_once(exported: Exported) -> None:
+    """The latest release's files and its archived copy are one file, hard-linked."""
+    for name in ("register.nt", "register.nt.gz", "positions.csv", "SHA256SUMS"):
+        latest = exported.out / "downloads" / name
+        archived = exported.out / "downloads" / V2 / name
+        assert latest.read_bytes() == archived.read_bytes()
+        assert latest.stat().st_ino == archived.stat().st_ino, name
 
 
 # ---------------------------------------------------------------------------- same pages
@@ -337,6 +366,23 @@ def test_a_second_export_replaces_the_first_but_not_a_foreign_folder(
         export_site(versioned.dist.resolve(), foreign, BASE)
     assert (foreign / "notes.txt").read_text() == "keep me"
     assert (exported.out / MARKER).is_file()
+
+
+def test_one_process_writes_the_same_files_as_the_workers(
+    versioned: Versioned, exported: Exported, tmp_path: Path
+) -> None:
+    """Rendering in worker processes changes no byte, and no file goes missing."""
+    alone = export_site(versioned.dist.resolve(), tmp_path / "alone", BASE, workers=1)
+
+    def digests(root: Path) -> dict[str, str]:
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in root.rglob("*")
+            if p.is_file()
+        }
+
+    assert alone.files == exported.files and alone.bytes == exported.bytes
+    assert digests(alone.out) == digests(exported.out)
 
 
 # ---------------------------------------------------------------------------- the browser

@@ -132,3 +132,15 @@ def test_an_adilet_id_must_follow_the_registration_number(tmp_path: Path) -> Non
         load_register(data, load_source(data / "source"))
     messages = [str(p) for p in caught.value.problems]
     assert any("official_texts.csv" in m and "registration number" in m for m in messages)
+
+
+def test_relative_paths_of_the_export_are_relpaths() -> None:
+    import itertools
+    import posixpath
+
+    from kg.export.site import relative_path
+
+    files = ["index.html", "ru/index.html", "position/A1-1.01.html", "downloads/1.0.0/x.ttl"]
+    folders = ["", "ru", "position", "ru/position", "downloads/1.0.0", "quote/position/A1-1.01"]
+    for target, start in itertools.product(files, folders):
+        assert relative_path(target, start) == posixpath.relpath(target, start or "."), start

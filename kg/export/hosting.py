@@ -18,6 +18,11 @@ Where the rules differ from the server, by necessity:
   suggestion).
 - ETags are the web server's own (nginx: mtime and size; Apache: per its FileETag setting).
 
+Text files of 1 KB or more have a gzip copy beside them (kg.export.site writes `FILE.gz`):
+nginx sends it by `gzip_static on`, Apache by a rewrite to it (mod_mime gives it FILE's type
+and charset and `Content-Encoding: gzip`), both with `Vary: Accept-Encoding`; compressed
+once at export, not per request.
+
 The nginx snippet belongs inside the `server` block whose `root` is the exported folder,
 served at `prefix` (default `/`); the `.htaccess` finds its own folder's URL path, so it works
 under any prefix (it needs `AllowOverride FileInfo Indexes` and mod_rewrite, mod_headers,
@@ -158,6 +163,8 @@ def nginx_snippet(base_iri: str, prefix: str = "/") -> str:
         "default_type application/octet-stream;",
         "# text answers compressed for clients that accept gzip (adds Vary: Accept-Encoding)",
         "gzip on;",
+        "# ... from the FILE.gz that kg site writes beside FILE, when there is one",
+        "gzip_static on;",
         "gzip_vary on;",
         "gzip_min_length 1024;",
         "gzip_types " + " ".join(COMPRESSED) + ";",
@@ -350,7 +357,11 @@ def htaccess(base_iri: str) -> str:
         "AddCharset utf-8 "
         + " ".join(f".{e}" for e, m in sorted(FILE_TYPES.items()) if m != "image/png"),
         "",
-        "# text answers compressed for clients that accept gzip (mod_deflate)",
+        "# FILE.gz is FILE gzipped: FILE's type and charset, Content-Encoding: gzip",
+        "RemoveType .gz",
+        "AddEncoding gzip .gz",
+        "",
+        "# other text answers compressed for clients that accept gzip (mod_deflate)",
         "<IfModule mod_deflate.c>",
         "    AddOutputFilterByType DEFLATE " + " ".join(["text/html", *COMPRESSED]),
         "</IfModule>",
@@ -432,6 +443,19 @@ def htaccess(base_iri: str) -> str:
             f"RewriteCond %{{REQUEST_FILENAME}}.{offers[0]} -f",
             f"{rule} - [R=406,L,E=KG_VARY:1]",
         ]
+    lines += [
+        "",
+        "# pre-compressed copies: a client that accepts gzip gets FILE.gz (kg site writes one",
+        "# beside every text file of 1 KB or more), with FILE's type and charset (mod_mime, above)",
+        "# and Content-Encoding: gzip; mod_deflate leaves an encoded answer alone",
+        "RewriteCond %{HTTP:Accept-Encoding} gzip [NC]",
+        "RewriteCond %{REQUEST_FILENAME}.gz -f",
+        "RewriteRule ^(.*)$ $1.gz [L]",
+        "RewriteCond %{REQUEST_FILENAME}.gz -f",
+        "RewriteRule ^ - [E=KG_GZIP:1]",
+        'SetEnvIf Request_URI "\\.gz$" KG_GZIP=1',
+        "Header merge Vary Accept-Encoding env=KG_GZIP",
+    ]
     lines += ["", "# documents: Link to the other formats and to the thing they describe"]
     for fixed in (False, True):
         routes = _resources(fixed)
@@ -442,7 +466,7 @@ def htaccess(base_iri: str) -> str:
         tag = "KG_FIXED" if fixed else "KG_DOC"
         for ext in offers:
             lines.append(
-                f'SetEnvIf Request_URI "^(.*?/)({alternation})\\.{ext}$" '
+                f'SetEnvIf Request_URI "^(.*?/)({alternation})\\.{ext}(?:\\.gz)?$" '
                 f"{tag}_{ext}=1 KG_PREFIX=$1 KG_ID=$2"
             )
         for ext in offers:
@@ -455,24 +479,25 @@ def htaccess(base_iri: str) -> str:
             value = _link(others, about).replace('"', '\\"')
             lines.append(f'Header always set Link "{value}" env={tag}_{ext}')
     lines += ["", "# pages: Link to the twin (and from the twin back)"]
+    gz = "(?:\\.gz)?"  # the same page or twin, served from its gzip copy
     for r in ROUTES:
         if r.mode is not Mode.PAGE or not r.twin:
             continue
         path = r.pattern.lstrip("/")
         var = "KG_PAGE_" + re.sub(r"\W", "_", r.kind)
         page = _escape(path) + (
-            "(?:index\\.html)?" if path.endswith("/") or not path else "(?:\\.html)?"
+            f"(?:index\\.html{gz})?" if path.endswith("/") or not path else f"(?:\\.html{gz})?"
         )
         twin = r.twin.lstrip("/")
         lines += [
             f'SetEnvIf Request_URI "^(.*?/){page}$" {var}=1 KG_PREFIX=$1',
-            f'SetEnvIf Request_URI "^(.*?/){_escape(twin)}$" {var}_TWIN=1 KG_PREFIX=$1',
+            f'SetEnvIf Request_URI "^(.*?/){_escape(twin)}{gz}$" {var}_TWIN=1 KG_PREFIX=$1',
         ]
     # the home page's pattern (the folder itself) also matches every other folder's index
     for r in ROUTES:
         if r.mode is Mode.PAGE and r.twin and r.pattern.endswith("/") and r.pattern != "/":
             lines.append(
-                f'SetEnvIf Request_URI "/{_escape(r.pattern.strip("/"))}/(?:index\\.html)?$" '
+                f'SetEnvIf Request_URI "/{_escape(r.pattern.strip("/"))}/(?:index\\.html{gz})?$" '
                 "!KG_PAGE_home"
             )
     for r in ROUTES:

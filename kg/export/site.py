@@ -20,6 +20,10 @@ How routes become files (paths relative to OUTDIR; `here.html` is the document's
   in the browser (site/static/search.js, with a JSON index in the page); the other services
   (SPARQL, reconciliation) are not part of a static site, and pages do not link them.
 
+Every text file of 1 KB or more has a gzip copy beside it (`browse.html.gz`), which the rules
+serve to clients that accept gzip; files with equal bytes (the latest release and its archived
+copy) are hard links to one copy (_Writer).
+
 Links in HTML are relative (`../browse.html`), so the folder works under any path on any
 static host, and from disk. JSON twins keep site paths (`/position/A1-1.01`) as the server's
 do: they are data, relative to the site's root.
@@ -31,11 +35,15 @@ OUTDIR is replaced only if an earlier `kg site` made it (it holds the marker fil
 from __future__ import annotations
 
 import asyncio
+import gzip
+import hashlib
+import multiprocessing
 import os
 import posixpath
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,20 +135,49 @@ class StaticLinker:
 
     def __init__(self, base_iri: str) -> None:
         self.base_iri = base_iri
+        # Why memoised: every page links the same few hundred targets from a few dozen
+        # folders, and each resolution matches routes and computes a relative path.
+        self._files: dict[str, str | None] = {}
+        self._urls: dict[tuple[str, str], str] = {}
+
+    def _file(self, path: str) -> str | None:
+        try:
+            return self._files[path]
+        except KeyError:
+            found = self._files[path] = file_for(path)
+            return found
 
     def url(self, href: str, here: str | None) -> str:
         if not href.startswith("/") or href.startswith("//"):
             return href
+        start = posixpath.dirname(self._file(here) or "") if here else ""
+        key = (href, start)
+        found = self._urls.get(key)
+        if found is None:
+            found = self._urls[key] = self._resolve(href, start)
+        return found
+
+    def _resolve(self, href: str, start: str) -> str:
         parts = urlsplit(href)
-        target = file_for(unquote(parts.path))
+        target = self._file(unquote(parts.path))
         suffix = (f"?{parts.query}" if parts.query else "") + (
             f"#{parts.fragment}" if parts.fragment else ""
         )
         if target is None:
             return self.base_iri + href.lstrip("/")
-        start = posixpath.dirname(file_for(here) or "") if here else ""
-        relative = posixpath.relpath(target, start or ".")
-        return quote(relative, safe="/-._~") + suffix
+        return quote(relative_path(target, start), safe="/-._~") + suffix
+
+
+def relative_path(target: str, start: str) -> str:
+    """posixpath.relpath for the export's own paths (relative, normalised: no `.` or `..`),
+    without its two abspath calls per link."""
+    if not start:
+        return target
+    to, here = target.split("/"), start.split("/")
+    common = 0
+    while common < min(len(to), len(here)) and to[common] == here[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
 
 
 # ---------------------------------------------------------------------------- the export
@@ -156,6 +193,9 @@ class SiteExport:
     html: int
     resources: int
     seconds: float
+    #: Gzip copies among `files`, and bytes among `bytes` that are hard links to equal files.
+    gzipped: int = 0
+    linked: int = 0
 
 
 def export_site(
@@ -166,8 +206,12 @@ def export_site(
     static_dir: Path = STATIC_DIR,
     archive_dir: Path | None = None,
     prefix: str = "/",
+    workers: int | None = None,
 ) -> SiteExport:
-    """Write the static site of `release_dir` into `out` (replacing an earlier export)."""
+    """Write the static site of `release_dir` into `out` (replacing an earlier export).
+
+    `workers`: processes that render the resources' documents (default: one per CPU this
+    process may use; 1: none, all in this process). The files are the same either way."""
     started = time.perf_counter()
     release_dir = Path(release_dir)
     if not release_dir.is_dir():
@@ -180,21 +224,18 @@ def export_site(
         raise KgError(f"{out} exists and was not made by `kg site`; give an empty or new folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    setup = _Setup(
+        release_dir,
+        base_iri,
+        Path(templates_dir),
+        Path(static_dir),
+        archive_dir if archive_dir is not None else archive_of_release(release_dir),
+    )
     try:
         writer = _Writer(staging)
-        site = Site(
-            LocalRepository.from_release(release_dir),
-            release_dir,
-            base_iri,
-            templates_dir,
-            static_dir,
-            cache_bytes=0,
-            linker=StaticLinker(Uris(base_iri).base),
-            sparql=None,
-            archive_dir=archive_dir if archive_dir is not None else archive_of_release(release_dir),
-        )
+        site = setup.site()
         _check_versions(site)
-        resources = asyncio.run(_documents(site, writer))
+        resources = _resources(site, setup, writer, workers or _cpus())
         _search_page(site, release_dir, writer)
         _files(site, writer)
         writer.write(hosting.NGINX_SNIPPET, hosting.nginx_snippet(site.base_iri, prefix).encode())
@@ -212,16 +253,46 @@ def export_site(
         writer.html,
         resources,
         time.perf_counter() - started,
+        writer.gzipped,
+        writer.linked,
     )
 
 
+#: Extensions of the text files that get a gzip copy beside them (`FILE.gz`), which the rules
+#: (kg.export.hosting) serve to clients that accept gzip: compressed once here, not per request.
+GZIP_EXTENSIONS = frozenset(
+    {"html", "json", "jsonld", "ttl", "nt", "rdf", "csv", "tsv", "atom", "js", "css", "svg", "xml"}
+)
+#: Smaller files are sent as they are (a gzip header and a round trip cost more than they save).
+GZIP_MIN_BYTES = 1024
+
+
+def gzip_copy(data: bytes) -> bytes:
+    """`data` gzipped reproducibly: no time stamp, no file name, so equal inputs give equal
+    bytes (and equal exports)."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def wants_gzip(name: str, size: int) -> bool:
+    return size >= GZIP_MIN_BYTES and name.rsplit(".", 1)[-1] in GZIP_EXTENSIONS and "." in name
+
+
 class _Writer:
-    """Writes files under the staging folder; two documents for one file is a bug."""
+    """Writes files under the staging folder; two documents for one file is a bug.
+
+    Why hard links: the latest release's files are also an archived release's, and equal
+    files are common (the catalog twin and its download); a file whose bytes were written
+    already is linked to the first copy, so every URL stays a plain file (any static host,
+    and from disk) while the bytes are stored once. Copy the folder with links kept
+    (`rsync -H`, `cp -a`, tar) to keep the saving.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.written: set[str] = set()
-        self.count = self.size = self.html = 0
+        self.count = self.size = self.html = self.gzipped = self.linked = 0
+        self._first: dict[bytes, Path] = {}
+        self._gzip_of: dict[bytes, bytes] = {}
 
     def _target(self, name: str) -> Path:
         if name in self.written:
@@ -234,21 +305,39 @@ class _Writer:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def write(self, name: str, data: bytes) -> None:
-        self._target(name).write_bytes(data)
+    def _store(self, name: str, data: bytes, digest: bytes) -> None:
+        target = self._target(name)
+        first = self._first.get(digest)
+        if first is None:
+            target.write_bytes(data)
+            self._first[digest] = target
+        else:
+            os.link(first, target)
+            self.linked += len(data)
         self.count += 1
         self.size += len(data)
+
+    def write(self, name: str, data: bytes, compressed: bytes | None = None) -> None:
+        """`name` holds `data`, and `name.gz` its gzip copy when it is text of some size
+        (`compressed`: that copy, when the caller made it already)."""
+        digest = hashlib.sha256(data).digest()
+        self._store(name, data, digest)
         self.html += name.endswith(".html")
+        if wants_gzip(name, len(data)):
+            packed = self._gzip_of.get(digest)
+            if packed is None:
+                packed = self._gzip_of[digest] = (
+                    compressed if compressed is not None else gzip_copy(data)
+                )
+            self._store(name + ".gz", packed, hashlib.sha256(packed).digest())
+            self.gzipped += 1
 
     def copy(self, name: str, source: Path) -> None:
-        target = self._target(name)
-        shutil.copyfile(source, target)
-        self.count += 1
-        self.size += target.stat().st_size
+        self.write(name, source.read_bytes())
 
 
-async def _documents(site: Site, writer: _Writer) -> int:
-    """Every page and resource document; returns the number of resources."""
+async def _pages(site: Site, writer: _Writer) -> None:
+    """Every page (home, browse, downloads, about) in every language, and its JSON twin."""
     for route in ROUTES:
         if route.mode is Mode.PAGE:
             for fmt in route.formats:
@@ -256,16 +345,104 @@ async def _documents(site: Site, writer: _Writer) -> int:
                     doc = await site.page(route, fmt, lang)
                     path = i18n.prefixed(route.document_path(fmt), lang)
                     writer.write(file_for(path) or "", doc.body)
-    resources = resource_paths(site)
-    for route, params in resources:
-        for fmt in route.formats:
-            for lang in i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,):
-                found = await site.resource(route, params, fmt, lang)
-                if found is None:
-                    raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
-                path = i18n.prefixed(route.document_path(fmt, **params), lang)
-                writer.write(path.lstrip("/"), found.body)
-    return len(resources)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What a Site of the export is made from (picklable, for the worker processes)."""
+
+    release_dir: Path
+    base_iri: str
+    templates_dir: Path
+    static_dir: Path
+    archive_dir: Path | None
+
+    def site(self) -> Site:
+        return Site(
+            LocalRepository.from_release(self.release_dir),
+            self.release_dir,
+            self.base_iri,
+            self.templates_dir,
+            self.static_dir,
+            cache_bytes=0,
+            linker=StaticLinker(Uris(self.base_iri).base),
+            sparql=None,
+            archive_dir=self.archive_dir,
+        )
+
+
+#: Resources a worker renders per task: small enough to share the work evenly.
+CHUNK = 32
+#: A resource to render: its route's index in ROUTES and its parameters.
+_Item = tuple[int, dict[str, str]]
+#: A file to write: its name, its bytes and its gzip copy (if it gets one).
+_File = tuple[str, bytes, bytes | None]
+_worker_site: Site | None = None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _resources(site: Site, setup: _Setup, writer: _Writer, workers: int) -> int:
+    """The pages (here) and every resource's documents (in `workers` processes, each with
+    its own store and Site, when more than one); the files are written here, in path order,
+    so the export is the same whatever the number of workers. Returns the number of
+    resources."""
+    items = [(ROUTES.index(route), params) for route, params in resource_paths(site)]
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+    if workers <= 1 or len(chunks) <= 1:
+        asyncio.run(_pages(site, writer))
+        for chunk in chunks:
+            for name, body, packed in asyncio.run(_resource_files(site, chunk)):
+                writer.write(name, body, packed)
+        return len(items)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(
+        min(workers, len(chunks)), context, initializer=_start_worker, initargs=(setup,)
+    ) as pool:
+        done = pool.map(_render_chunk, chunks)
+        asyncio.run(_pages(site, writer))  # while the workers render
+        for files in done:
+            for name, body, packed in files:
+                writer.write(name, body, packed)
+    return len(items)
+
+
+def _start_worker(setup: _Setup) -> None:
+    global _worker_site
+    _worker_site = setup.site()
+
+
+def _render_chunk(chunk: list[_Item]) -> list[_File]:
+    assert _worker_site is not None
+    return asyncio.run(_resource_files(_worker_site, chunk))
+
+
+async def _resource_files(site: Site, chunk: list[_Item]) -> list[_File]:
+    """The documents of the resources of `chunk` (HTML in every language, every RDF twin),
+    each with its gzip copy: rendered and compressed where the worker runs."""
+    files: list[_File] = []
+    for index, params in chunk:
+        route = ROUTES[index]
+        wanted = [
+            (fmt, lang)
+            for fmt in route.formats
+            for lang in (i18n.LANGUAGES if fmt == "html" else (i18n.DEFAULT,))
+        ]
+        docs = await site.resource_documents(route, params, wanted)
+        for fmt, lang in wanted:
+            found = docs.get((fmt, lang))
+            if found is None:
+                raise KgError(f"{route.document_path(fmt, **params)}: the release lacks it")
+            name = i18n.prefixed(route.document_path(fmt, **params), lang).lstrip("/")
+            body = found.body
+            files.append((name, body, gzip_copy(body) if wants_gzip(name, len(body)) else None))
+    return files
 
 
 def _check_versions(site: Site) -> None:

@@ -16,6 +16,7 @@ templates are the same; the Site's linker decides (ServerLinker here, kg.export.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from contextvars import ContextVar
@@ -245,45 +246,73 @@ class Site:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        return (await self.resource_documents(route, params, [(fmt, lang)])).get((fmt, lang))
+
+    async def resource_documents(
+        self, route: Route, params: dict[str, str], wanted: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], Document]:
+        """The documents of a resource in the (format, language) pairs `wanted`, leaving out
+        those the release lacks.
+
+        Why together: the description is fetched, and the page data made, once for all of
+        them (the export asks for the HTML in every language and every RDF twin)."""
         iri = self.valid_iri(route, params)
         if iri is None:
-            return None
-        if fmt == "html" and route.kind == "changes":
-            triples = await self.pages.describe(iri, route.kind)
-            if not triples:
-                return None
-            body = self.render(
-                route.template or "changes.html",
-                lang=lang,
-                iri=iri,
-                log=read_log(triples, self.base_iri),
-                href=self.pages.href,
-                feed=f"/downloads/{CHANGES_ATOM}" if CHANGES_ATOM in self.files else None,
-                alternates=self.alternates(route, params)[1:],
-                self_href=route.document_path(fmt, **params),
-            )
-        elif fmt == "html":
-            page = await self.pages.concept(iri, route.kind)
-            if page is None:
-                return None
-            body = self.render(
-                route.template or "concept.html",
-                lang=lang,
-                page=page,
-                jsonld=json_for_script(page.schema_org),
-                alternates=self.alternates(route, params)[1:],
-                self_href=route.document_path(fmt, **params),
-            )
-        else:
-            triples = await self.pages.describe(iri, route.kind)
-            if not any(
+            return {}
+        triples = await self.pages.describe(iri, route.kind)
+        page: Any = None
+        out: dict[tuple[str, str], Document] = {}
+        for fmt, lang in wanted:
+            body: bytes | None
+            if fmt == "html" and route.kind == "changes":
+                body = self._changes_page(route, params, iri, triples, lang)
+            elif fmt == "html":
+                if page is None:
+                    page = await self.pages.concept(iri, route.kind, triples)
+                body = None if page is None else self._concept_page(route, params, page, lang)
+            elif any(
                 isinstance(t.subject, ox.NamedNode) and t.subject.value == iri for t in triples
             ):
-                return None
-            body = serialize(triples, fmt)
-        doc = Document(body, FORMATS[fmt].media_type, etag_of(body))
-        self._cache.put(key, doc)
-        return doc
+                body = serialize(triples, fmt)
+            else:
+                body = None
+            if body is not None:
+                doc = Document(body, FORMATS[fmt].media_type, etag_of(body))
+                key = (route.document_path(fmt, **params), fmt, lang if fmt == "html" else "")
+                self._cache.put(key, doc)
+                out[fmt, lang] = doc
+        return out
+
+    def _changes_page(
+        self,
+        route: Route,
+        params: dict[str, str],
+        iri: str,
+        triples: list[ox.Triple],
+        lang: str,
+    ) -> bytes | None:
+        if not triples:
+            return None
+        return self.render(
+            route.template or "changes.html",
+            lang=lang,
+            iri=iri,
+            log=read_log(triples, self.base_iri),
+            href=self.pages.href,
+            feed=f"/downloads/{CHANGES_ATOM}" if CHANGES_ATOM in self.files else None,
+            alternates=self.alternates(route, params)[1:],
+            self_href=route.document_path("html", **params),
+        )
+
+    def _concept_page(self, route: Route, params: dict[str, str], page: Any, lang: str) -> bytes:
+        return self.render(
+            route.template or "concept.html",
+            lang=lang,
+            page=page,
+            jsonld=json_for_script(page.schema_org),
+            alternates=self.alternates(route, params)[1:],
+            self_href=route.document_path("html", **params),
+        )
 
     async def page(self, route: Route, fmt: str, lang: str = i18n.DEFAULT) -> Document:
         """Home, browse or downloads, as HTML (in `lang`) or its JSON twin."""
@@ -455,11 +484,13 @@ class Site:
                 _HERE.reset(token)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def localize(href: str, lang: str) -> str:
     """The link to the `lang` version of what `href` (a plain site path, maybe with a query
     or fragment) points at: pages, resources and the search and SPARQL pages get the language
     prefix, and a resource's identifier becomes its HTML document, so the reader's choice of
-    language stays while they navigate. Files, RDF documents and URLs are left alone."""
+    language stays while they navigate. Files, RDF documents and URLs are left alone.
+    Memoised: a page links the same targets as its neighbours, and the route table is fixed."""
     if not href.startswith("/") or href.startswith("//"):
         return href
     parts = urlsplit(href)

@@ -806,9 +806,13 @@ class PageService:
         st.links.sort(key=lambda link: (natural_key(link.notation or ""), link.label))
         return st
 
-    async def concept(self, iri: str, kind: str) -> ConceptPage | None:
-        """Everything the HTML page of a resource shows; None if the release lacks it."""
-        triples = await self.describe(iri, kind)
+    async def concept(
+        self, iri: str, kind: str, triples: list[ox.Triple] | None = None
+    ) -> ConceptPage | None:
+        """Everything the HTML page of a resource shows; None if the release lacks it.
+        `triples`: its description, when the caller has fetched it already."""
+        if triples is None:
+            triples = await self.describe(iri, kind)
         index = _Index(triples)
         if iri not in index.by_subject:
             return None
