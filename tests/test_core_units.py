@@ -1,0 +1,259 @@
+"""Unit tests of the core functions: the notation grammar's sort key, the Kazakh Latin
+transliteration at the edges of words, and the pieces of search (query reading, codes, typos,
+entity lookup, limits). In-process and fast, so that a change to one of them is noticed.
+
+Expected values are written by hand from the notation grammar (kg/curate/notation.py's
+docstring), the 2021 Latin table, data/positions.csv and Kazakh/Russian word forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rdflib import SKOS, Graph, Literal, URIRef
+
+from kg.curate.notation import grade_notation, natural_key
+from kg.lookup.search import SearchIndex, _one_edit, as_code, fold_word, parse_query
+from kg.rdf.translit import LATIN_TAG, latin_labels, to_latin
+
+pytest_plugins = ["search_fixtures"]
+
+
+def notations(hits: list[Any]) -> list[str]:
+    return [h.entity.notation for h in hits]
+
+
+# ---------------------------------------------------------------------------- notation
+
+
+def test_sectors_sort_in_register_order() -> None:
+    """Healthcare, then education, then other sectors (the order of the law's tables)."""
+    codes = ["B2-1-O", "B2-1-E", "B2-1-H"]
+    assert sorted(codes, key=natural_key) == ["B2-1-H", "B2-1-E", "B2-1-O"]
+    assert sorted(["B4-2-O.01", "B4-2-H.01"], key=natural_key) == ["B4-2-H.01", "B4-2-O.01"]
+    assert sorted(["B4-2-E.01", "B4-2-H.01"], key=natural_key) == ["B4-2-H.01", "B4-2-E.01"]
+
+
+def test_numbers_sort_as_numbers() -> None:
+    codes = ["A1-10", "A1-2", "A1-1-1", "A1-1"]
+    assert sorted(codes, key=natural_key) == ["A1-1", "A1-1-1", "A1-2", "A1-10"]
+    assert sorted(["D1.10", "D1.02", "D1.38"], key=natural_key) == ["D1.02", "D1.10", "D1.38"]
+
+
+def test_blocks_sort_before_their_numbers() -> None:
+    assert sorted(["B1", "A2", "C1", "A1"], key=natural_key) == ["A1", "A2", "B1", "C1"]
+    assert sorted(["B1-1", "A3-2"], key=natural_key) == ["A3-2", "B1-1"]
+    assert natural_key("A1") != natural_key("B1")
+
+
+def test_grade_notation_of_register_rows() -> None:
+    assert grade_notation("C1", "", "") == "C1"
+    assert grade_notation("B2", "1", "healthcare") == "B2-1-H"
+    assert grade_notation("B4", "2", "education") == "B4-2-E"
+    assert grade_notation("A1", "1-1", "") == "A1-1-1"
+    assert grade_notation("B2", "", "other") == "B2-O"
+
+
+# ---------------------------------------------------------------------------- translit
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Ю", "İu"),  # a lone capital: capitalised, not all-caps
+        ("ЮЦ", "İUTS"),  # both neighbours are capitals
+        ("ЦЮ", "TSİU"),
+        ("а ЮЦ", "a İUTS"),
+        ("ЦЮ а", "TSİU a"),
+        ("Юрист ЦЮ", "İurist TSİU"),
+        ("Юрист Ц", "İurist Ts"),  # the last letter of the text is no neighbour of the first
+        ("Ц юрист Я", "Ts iurist İa"),
+        ("Я", "İa"),
+        ("ЩЕ", "ŞŞE"),
+        ("Ще", "Şşe"),
+        ("аЦ", "aTs"),  # a small letter before is no capital
+        ("Ца", "Tsa"),
+    ],
+)
+def test_capitals_at_the_edges(cyrillic: str, latin: str) -> None:
+    assert to_latin(cyrillic) == latin
+
+
+def test_only_kazakh_labels_get_a_latin_twin() -> None:
+    g = Graph()
+    s = URIRef("https://example.org/position/C2.02")
+    g.add((s, SKOS.prefLabel, Literal("Бухгалтер", lang="kk")))
+    g.add((s, SKOS.prefLabel, Literal("Бухгалтер", lang="ru")))
+    g.add((s, SKOS.prefLabel, Literal("Accountant", lang="en")))
+    g.add((s, SKOS.altLabel, Literal("Есепші", lang="kk")))
+    g.add((s, SKOS.altLabel, Literal("Счетовод", lang="ru")))
+    g.add((s, SKOS.definition, Literal("Есеп жүргізеді", lang="kk")))
+    g.add((s, SKOS.hiddenLabel, Literal("бугалтер", lang="kk")))
+    g.add((s, SKOS.note, Literal("Бухгалтер")))  # no language tag
+    got = {(str(t[0]), t[1], str(t[2]), t[2].language) for t in latin_labels(g)}
+    assert got == {
+        (str(s), SKOS.altLabel, "Buhgalter", LATIN_TAG),
+        (str(s), SKOS.altLabel, "Esepşı", LATIN_TAG),
+    }
+
+
+# ---------------------------------------------------------------------------- search: pure
+
+
+def test_a_repeated_word_is_read_once() -> None:
+    """Two forms of one word ("маман мамандар", "врач врачи") share a stem: one key."""
+    q = parse_query("маман мамандар")
+    assert q.words == ("маман", "мамандар")
+    assert len(q.stems) == 1
+    assert len(q.alternatives) == 1
+    assert q.codes == ()
+    q = parse_query("врач врачи")
+    assert len(q.stems) == 1
+    assert q.stems[0] in q.alternatives[0]
+
+
+def test_russian_words_keep_their_russian_stem() -> None:
+    """A Cyrillic word without Kazakh letters may be Russian: its Snowball stem is a key."""
+    q = parse_query("бухгалтера")
+    assert len(q.alternatives[0]) == 2
+    assert "бухгалтер" in q.alternatives[0]
+    q = parse_query("врачей")
+    assert "врач" in q.alternatives[0]
+    # a word with a Kazakh letter is Kazakh: one key
+    assert len(parse_query("мейіргерлер").alternatives[0]) == 1
+
+
+def test_the_exact_key_is_the_folded_words_with_single_spaces() -> None:
+    assert parse_query("  Бас   Бухгалтер ").key == "бас бухгалтер"
+    assert parse_query("Медициналық тіркеуші").key == "медициналык тиркеуши"
+
+
+@pytest.mark.parametrize(
+    ("chunk", "alone", "code"),
+    [
+        ("C2.02.", False, "C2.02"),  # a full stop after a code (end of a sentence)
+        ("C2.", False, "C2"),
+        ("B", True, "B"),  # a block letter typed alone
+        ("b", True, "B"),
+        ("В", True, "B"),  # Cyrillic look-alike
+        ("B", False, None),
+        ("E", True, None),  # not a block
+        ("Z", True, None),
+        ("C2.2", False, "C2.02"),
+    ],
+)
+def test_as_code(chunk: str, alone: bool, code: str | None) -> None:
+    assert as_code(chunk, alone=alone) == code
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "one"),
+    [
+        ("мейіргер", "мейіргер", False),
+        ("мейргер", "мейіргер", True),  # a letter missing
+        ("мейіргер", "мейргер", True),  # a letter more
+        ("мейіргер", "мейіргeр", True),  # substitution
+        ("меійргер", "мейіргер", True),  # two letters swapped
+        ("мейіргре", "мейіргер", True),  # swapped at the end
+        ("емйіргер", "мейіргер", True),  # swapped at the start
+        ("меійрегр", "мейіргер", False),  # two swaps
+        ("мейіргер", "мейіргерлер", False),  # two letters more
+        ("мйіргерр", "мейіргер", False),  # one missing, one more
+        ("мейгіррер", "мейіргер", False),
+        ("абвгд", "абвгдеж", False),
+        ("абвгдеж", "абвгд", False),
+        ("абвгд", "абгвдж", False),  # a swap and a letter more
+        ("абвгде", "абвгд", True),
+        ("бвгде", "абвгде", True),
+        ("абвгде", "бвгде", True),
+        ("абвгде", "абвгед", True),
+        ("абвгде", "абвдге", True),
+        ("абвгде", "абдгве", False),  # в and д swapped over г
+        ("абвгде", "бавгдж", False),  # a swap and a substitution
+        ("абвгде", "абвгжз", False),  # two substitutions
+        ("абвгде", "абвгдж", True),
+        ("абвгде", "жбвгде", True),
+        ("абвгдеж", "абвдеж", True),
+        ("абвдеж", "абвгдеж", True),
+        ("абвгдеж", "абвгдж", True),
+        ("абвгдеж", "абгдеж", True),
+        ("абвгдеж", "абвдгеж", True),
+        ("абвгдеж", "абвгжед", False),
+        ("абвгдеж", "абгвдеж", True),
+    ],
+)
+def test_one_edit(a: str, b: str, one: bool) -> None:
+    assert _one_edit(a, b) is one
+    assert _one_edit(b, a) is one  # the relation is symmetric
+
+
+def test_latin_words_lose_their_marks() -> None:
+    assert fold_word("meiırger") == "meiirger"
+    assert fold_word("qazaqstan") == "qazaqstan"
+    assert fold_word("jüzu") == "juzu"
+    assert fold_word("näsıp") == "nasip"
+    assert fold_word("ñ") == "n"
+
+
+# ---------------------------------------------------------------------------- search: index
+
+
+def test_a_repeated_word_does_not_break_search(search_index: SearchIndex) -> None:
+    hits = search_index.search("бухгалтер бухгалтер", ("position",), limit=None)
+    assert notations(hits[:2]) == ["C2.02", "C3.02"]
+    hits = search_index.search("мейіргер мейіргерлер", ("position",), limit=None)
+    assert hits[0].entity.label("kk") == "Мейіргер"
+
+
+def test_the_first_letters_of_a_word_find_it(search_index: SearchIndex) -> None:
+    """Typing: "мейір" is the start of "мейіргер" (and no word of the register is "мейір")."""
+    hits = search_index.search("мейір", ("position",), limit=None)
+    assert hits
+    assert "мейіргер" in hits[0].entity.label("kk").lower()
+    hits = search_index.search("бухгал", ("position",), limit=None)
+    assert notations(hits[:2]) == ["C2.02", "C3.02"]
+
+
+def test_the_limit_is_kept(search_index: SearchIndex) -> None:
+    assert len(search_index.search("басшысы")) == 20  # the default
+    assert len(search_index.search("басшысы", limit=3)) == 3
+    everything = search_index.search("басшысы", limit=None)
+    assert len(everything) > 20
+    assert notations(search_index.search("басшысы", limit=3)) == notations(everything[:3])
+
+
+def test_an_exact_title_scores_100(search_index: SearchIndex) -> None:
+    for title, notation in [("Медициналық тіркеуші", "B4-4-H.05"), ("Бухгалтер", "C2.02")]:
+        hit = search_index.search(title, ("position",), limit=None)[0]
+        assert (hit.entity.notation, hit.score) == (notation, 100)
+    # words of a longer title, but not the whole of it: under 100
+    hit = search_index.search("медициналық", ("position",), limit=None)[0]
+    assert hit.score < 100
+
+
+def test_a_deputy_ranks_below_the_head(search_index: SearchIndex) -> None:
+    """ "ЗТМО басшысы" (A1-1.01) is the head; "ЗТМО облыстық филиал басшысының орынбасары"
+    (A2-1-1.01) is a deputy and comes only if asked for."""
+    hits = search_index.search("ЗТМО облыстық филиалының басшысы", ("position",), limit=None)
+    found = notations(hits)
+    assert found.index("A2-1.03") < found.index("A2-1-1.01")
+    asked = notations(
+        search_index.search("ЗТМО облыстық филиал басшысының орынбасары", ("position",))
+    )
+    assert asked[0] == "A2-1-1.01"
+
+
+def test_entity_by_id_uri_and_notation(search_index: SearchIndex) -> None:
+    e = search_index.entity("position/C2.02")
+    assert e is not None and e.notation == "C2.02" and e.label("kk") == "Бухгалтер"
+    assert search_index.entity("  position/C2.02 ") is e
+    assert search_index.entity(e.uri) is e
+    assert search_index.entity("C2.02") is e  # a notation only one entity has
+    assert search_index.entity("B2-1-H.01").type == "position"
+    assert search_index.entity("position/Z9.99") is None
+    assert search_index.entity("") is None
+    assert search_index.entity(None) is None  # type: ignore[arg-type]
+    # "C3" is both a tier and a grade: not unique, not found by notation
+    assert search_index.entity("C3") is None
+    assert search_index.entity("tier/C3").type == "tier"
