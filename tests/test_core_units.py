@@ -14,7 +14,18 @@ import pytest
 from rdflib import SKOS, Graph, Literal, URIRef
 
 from kg.curate.notation import grade_notation, natural_key
-from kg.lookup.search import SearchIndex, _one_edit, as_code, fold_word, parse_query
+from kg.lookup.search import (
+    Filters,
+    SearchIndex,
+    _one_edit,
+    as_code,
+    chips,
+    fold_word,
+    nearest_titles,
+    parse_query,
+    resolve_words,
+    result_rows,
+)
 from kg.rdf.translit import LATIN_TAG, latin_labels, to_latin
 
 pytest_plugins = ["search_fixtures"]
@@ -257,3 +268,163 @@ def test_entity_by_id_uri_and_notation(search_index: SearchIndex) -> None:
     # "C3" is both a tier and a grade: not unique, not found by notation
     assert search_index.entity("C3") is None
     assert search_index.entity("tier/C3").type == "tier"
+
+
+# ---------------------------------------------------------------------------- search: facts
+
+
+def test_a_position_has_its_grades_facts(search_index: SearchIndex) -> None:
+    """data/grades.csv: B4-2-H is medium qualification, first category, healthcare; C2 is
+    high qualification; data/positions.csv: A1-2.03 is of regional significance."""
+    e = search_index.entity
+    assert search_index.facts_of(e("position/B4-2-H.06")) == {
+        "qualification-level": "qualification-level/medium",
+        "category": "category/first",
+        "sector": "sector/healthcare",
+    }
+    assert search_index.facts_of(e("grade/B4-2-H")) == search_index.facts_of(
+        e("position/B4-2-H.06")
+    )
+    assert search_index.facts_of(e("position/C2.02")) == {
+        "qualification-level": "qualification-level/high"
+    }
+    assert search_index.facts_of(e("position/A1-2.03")) == {
+        "significance-level": "significance-level/regional"
+    }
+    assert search_index.facts_of(e("tier/C2")) == {}
+    nurse = e("position/B4-2-H.06")
+    assert search_index.meets(nurse, {"category": "category/first"}) == 1
+    assert search_index.meets(nurse, {"category": "category/second"}) == 0
+    assert search_index.meets(nurse, {}) == 0
+
+
+def test_words_naming_a_category_are_read_as_a_fact(search_index: SearchIndex) -> None:
+    facts, rest = search_index.read_facts(parse_query("врач второй категории"))
+    assert facts == {"category": "category/second"}
+    assert rest.words == ("врач",) and rest.text == "врач второй категории"
+    facts, rest = search_index.read_facts(parse_query("B2-1 екінші санат дәрігер"))
+    assert facts == {"category": "category/second"}
+    assert rest.codes == ("B2-1",)
+    assert rest.words == ("даригер",)
+    # the fact alone is the category itself, not a search for it
+    facts, rest = search_index.read_facts(parse_query("бірінші санат"))
+    assert facts == {}
+    assert rest.words == ("биринши", "санат")
+    both = search_index.read_facts(parse_query("мейіргер біліктілігі орташа деңгей бірінші санат"))
+    assert both[0] == {
+        "qualification-level": "qualification-level/medium",
+        "category": "category/first",
+    }
+    assert both[1].words == parse_query("мейіргер").words
+
+
+def test_fitting_grades_come_first_in_a_group(search_index: SearchIndex) -> None:
+    hits = search_index.search("мейіргер бірінші санатты", ("position",), limit=None)
+    group = search_index.group(hits)[0]
+    assert group.title == "Мейіргер"
+    assert group.grades[:2] == ["B3-2-H", "B4-2-H"]
+    assert [h.fits for h in group.hits[:3]] == [1, 1, 0]
+
+
+def test_words_name_the_values_of_closed_lists(search_index: SearchIndex) -> None:
+    for words in ("орташа", "средний", "medium"):
+        assert resolve_words(search_index, "qualification-level", words) == [
+            "qualification-level/medium"
+        ]
+    for words in ("бірінші", "первая", "first"):
+        assert resolve_words(search_index, "category", words) == ["category/first"]
+    assert resolve_words(search_index, "category", "") == []
+    assert resolve_words(search_index, "category", "тринадцатая") == []
+
+
+# ---------------------------------------------------------------------------- search: rows
+
+
+def test_rows_and_filters(search_index: SearchIndex) -> None:
+    hits = search_index.search("бухгалтер", limit=None)
+    everything = result_rows(search_index, "бухгалтер", hits, Filters())
+    assert everything.groups[0].title == "Бухгалтер"
+    assert everything.facts == {}
+    assert not Filters() and Filters(block="C")
+    only_c = result_rows(search_index, "бухгалтер", hits, Filters(block="C"))
+    assert {h.entity.grade_notation[0] for g in only_c.groups for h in g.hits} == {"C"}
+    only_a = result_rows(search_index, "бухгалтер", hits, Filters(block="A"))
+    notes = {h.entity.notation for g in only_a.groups for h in g.hits}
+    assert "C2.02" not in notes and "A2-1.02" in notes
+    nurses = search_index.search("мейіргер", limit=None)
+    rows = result_rows(search_index, "мейіргер", nurses, Filters(sector="sector/healthcare"))
+    assert rows.groups and all(
+        search_index.facts_of(h.entity)["sector"] == "sector/healthcare"
+        for g in rows.groups
+        for h in g.hits
+    )
+    assert not result_rows(search_index, "мейіргер", nurses, Filters(sector="education")).groups
+    ztmo = search_index.search("ЗТМО басшысы", limit=None)
+    mm = result_rows(search_index, "ЗТМО басшысы", ztmo, Filters(institution_type="MM"))
+    assert "A1-1.01" in {h.entity.notation for g in mm.groups for h in g.hits}
+    facts = result_rows(search_index, "врач второй категории", [], Filters()).facts
+    assert facts == {"category": "category/second"}
+
+
+def test_occupations_are_rows_apart(search_index: SearchIndex) -> None:
+    hits = search_index.search("бухгалтер", limit=None)
+    rows = result_rows(search_index, "бухгалтер", hits, Filters())
+    assert all(g.type != "occupation" for g in rows.groups)
+    # data/occupations.csv: the accountant, the chief accountant and the deputy chief
+    # accountant, the exact name first and the deputy (not asked for) last
+    assert [g.title for g in rows.occupations] == [
+        "Бухгалтер",
+        "Бас бухгалтер",
+        "Бас бухгалтердің орынбасары",
+    ]
+    only = [h for h in hits if h.entity.type == "occupation"]
+    alone = result_rows(search_index, "бухгалтер", only, Filters())
+    assert [g.type for g in alone.groups] == ["occupation"] * 3 and alone.occupations == []
+
+
+def test_chips_show_what_tells_grades_apart(search_index: SearchIndex) -> None:
+    group = search_index.group(search_index.search("мейіргер", ("position",), limit=None))[0]
+    got = chips(search_index, group)
+    assert [c.grade for c in got] == [
+        "B3-1-H",
+        "B3-2-H",
+        "B3-3-H",
+        "B3-4-H",
+        "B4-1-H",
+        "B4-2-H",
+        "B4-3-H",
+        "B4-4-H",
+    ]
+    first = got[0]
+    assert [(k, x.id) for k, x in first.facts] == [
+        ("qualification-level", "qualification-level/high"),
+        ("category", "category/highest"),
+    ]
+    assert [(k, x.id) for k, x in got[5].facts] == [
+        ("qualification-level", "qualification-level/medium"),
+        ("category", "category/first"),
+    ]
+
+
+def test_nearest_titles(search_index: SearchIndex) -> None:
+    near = nearest_titles(search_index, "мейргер")
+    assert near[0].label("kk") == "Мейіргер"
+    assert len(near) == 5
+    assert len({e.label("kk") for e in near}) == 5  # one per title
+    assert all(e.type == "position" and not e.deprecated for e in near)
+    assert len(nearest_titles(search_index, "бухгалтер", n=2)) == 2
+    assert nearest_titles(search_index, "бухгалтер", n=2)[0].label("kk") == "Бухгалтер"
+    assert nearest_titles(search_index, "  ") == []
+
+
+def test_names_of_types_and_labels_in_a_language(search_index: SearchIndex) -> None:
+    assert search_index.type_name("category", "kk") == "Санат"
+    assert search_index.type_name("category", "en") == "Category"
+    assert search_index.type_name("category") == "Category"
+    assert search_index.type_name("category", "de") == "Category"  # English, when none
+    assert search_index.type_name("no-such-type", "kk") == "no-such-type"
+    nurse = search_index.entity("position/B4-2-H.06")
+    assert nurse.label() == "Мейіргер"
+    assert nurse.label("ru") == "Медицинская сестра"
+    assert nurse.label("en") == "Nurse"
+    assert nurse.label("de") == "Мейіргер"  # Kazakh, when none
