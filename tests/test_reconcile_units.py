@@ -486,3 +486,127 @@ def test_manifest(rec: Reconciler) -> None:
     }
     assert {"id": "position", "name": "Position"} in m["defaultTypes"]
     assert PROPERTY_BY_ID["category"].target == "category"
+
+
+# ---------------------------------------------------------------------------- details
+
+
+def test_types_of_two_words_by_every_spelling(rec: Reconciler) -> None:
+    for alias in (
+        "kg:SignificanceLevel",
+        "https://reg1042.example.org/def#SignificanceLevel",
+        "significance-level",
+    ):
+        assert rec.resolve_type(alias) == "significance-level", alias
+    assert rec.resolve_type("kg:InstitutionType") == "institution-type"
+
+
+def test_a_property_id_must_be_a_string(rec: Reconciler) -> None:
+    with pytest.raises(ReconcileError, match="unknown property"):
+        rec.reconcile({"q": {"query": "x", "properties": [{"pid": ["tier"], "v": "C2"}]}})
+
+
+def test_a_fact_given_by_id_picks_the_grades(rec: Reconciler) -> None:
+    """Given as {"id": ...}, the high qualification level keeps the nurses of B3 only."""
+    for v in ({"id": "qualification-level/high"}, "qualification-level/high", "high"):
+        result = rec.reconcile(
+            {
+                "q": {
+                    "query": "Мейіргер",
+                    "type": "position",
+                    "properties": [{"pid": "qualification-level", "v": v}],
+                }
+            }
+        )["q"]["result"]
+        assert {c["id"] for c in result if c["name"] == "Мейіргер"} == {
+            "position/B3-1-H.01",
+            "position/B3-2-H.01",
+            "position/B3-3-H.01",
+            "position/B3-4-H.01",
+        }, v
+
+
+def test_facts_let_a_weaker_name_match(rec: Reconciler) -> None:
+    """With the facts that pick one grade, the first letters of a name ("мейір") still
+    matches: facts lower the score a match needs (PINNED_SCORE, 60, instead of 90)."""
+    result = rec.reconcile(
+        {
+            "q": {
+                "query": "мейір",
+                "type": "position",
+                "properties": [
+                    {"pid": "qualification-level", "v": "medium"},
+                    {"pid": "category", "v": "first"},
+                ],
+            }
+        }
+    )["q"]["result"]
+    assert result[0]["id"] == "position/B4-2-H.06"
+    assert 60 <= result[0]["score"] < 90
+    assert result[0]["match"] is True
+    # the same name without facts matches nothing
+    plain = rec.reconcile({"q": {"query": "мейір", "type": "position"}})["q"]["result"]
+    assert matches(plain) == []
+
+
+def test_an_isco_mapping_weighs(rec: Reconciler) -> None:
+    """data/isco_mappings.csv: the accountant of C2 is closeMatch 2411, of C3 3313."""
+    result = rec.reconcile(
+        {
+            "q": {
+                "query": "бухгалтер",
+                "type": "position",
+                "properties": [{"pid": "isco-mapping", "v": "2411"}],
+            }
+        }
+    )["q"]["result"]
+    scores = {c["id"]: c["score"] for c in result}
+    assert scores["position/C2.02"] == 100
+    assert scores["position/C3.02"] == pytest.approx(80, abs=0.1)
+    assert matches(result) == ["position/C2.02"]
+
+
+def test_a_positions_facts_come_from_its_grade(rec: Reconciler) -> None:
+    """C2.02 has no qualification level of its own (data/positions.csv); its grade C2 is
+    high (data/grades.csv)."""
+    row = rec.extend({"ids": ["position/C2.02"], "properties": [{"id": "qualification-level"}]})[
+        "rows"
+    ]["position/C2.02"]
+    assert row["qualification-level"] == [
+        {"id": "qualification-level/high", "name": "Біліктілігі жоғары деңгей"}
+    ]
+
+
+def test_preview_card(rec: Reconciler, search_index: SearchIndex) -> None:
+    card = rec.preview("position/A1-1-1.01")
+    assert card is not None
+    assert card["entity"] is search_index.entity("position/A1-1-1.01")
+    facts = dict(card["facts"])
+    assert facts["Institution types"] == "Мемлекеттік мекеме, Мемлекеттік қазыналық кәсіпорын"
+    assert facts["Tier"] == rec.index.entity("tier/A1").label("kk")
+
+
+def test_suggestion_items_have_names_and_descriptions(rec: Reconciler) -> None:
+    tiers = rec.suggest_properties("ti")["result"]
+    assert [(p["id"], p["name"]) for p in tiers] == [("tier", "Tier")]
+    assert tiers[0]["description"]
+    grades = rec.suggest_types("gra")["result"]
+    assert grades == [{"id": "grade", "name": "Grade", "description": "Разряд (звено мен саты)"}]
+
+
+def test_manifest_follows_the_protocol(rec: Reconciler, reconciliation_schemas: Any) -> None:
+    m = rec.manifest("https://example.org/reconcile", "https://example.org")
+    reconciliation_schemas.check("manifest", m)
+    assert m["name"].startswith("Register of civil-servant positions")
+    assert m["serviceVersion"]
+    assert m["documentation"] == "https://example.org/openapi.json"
+    assert set(m["suggest"]) == {"entity", "type", "property"}
+    assert m["suggest"]["entity"]["service_path"] == "/suggest/entity"
+    assert m["extend"]["propose_properties"] == {
+        "service_url": "https://example.org/reconcile",
+        "service_path": "/properties",
+    }
+    setting = m["extend"]["property_settings"][0]
+    assert (setting["name"], setting["type"], setting["default"]) == ("lang", "select", "kk")
+    assert {"value": "kk", "name": "Kazakh"} in setting["choices"]
+    assert {"value": "kk-Latn", "name": "Kazakh (Latin)"} in setting["choices"]
