@@ -527,7 +527,7 @@ def test_a_fact_given_by_id_picks_the_grades(rec: Reconciler) -> None:
 
 
 def test_facts_let_a_weaker_name_match(rec: Reconciler) -> None:
-    """With the facts that pick one grade, the first letters of a name ("мейір") still
+    """With the facts that pick one grade, a name given by its first letters ("мейір") still
     matches: facts lower the score a match needs (PINNED_SCORE, 60, instead of 90)."""
     result = rec.reconcile(
         {
