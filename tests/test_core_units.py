@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from rdflib import SKOS, Graph, Literal, URIRef
 
@@ -27,6 +28,7 @@ from kg.lookup.search import (
     result_rows,
 )
 from kg.rdf.translit import LATIN_TAG, latin_labels, to_latin
+from kg.uris import Uris
 
 pytest_plugins = ["search_fixtures"]
 
@@ -224,6 +226,9 @@ def test_the_first_letters_of_a_word_find_it(search_index: SearchIndex) -> None:
     hits = search_index.search("мейір", ("position",), limit=None)
     assert hits
     assert "мейіргер" in hits[0].entity.label("kk").lower()
+    assert hits[0].score < 100  # a part of a word is no exact match
+    typo = search_index.search("мейргер", ("position",), limit=None)
+    assert typo[0].entity.label("kk") == "Мейіргер" and typo[0].score < 100
     hits = search_index.search("бухгал", ("position",), limit=None)
     assert notations(hits[:2]) == ["C2.02", "C3.02"]
 
@@ -308,6 +313,9 @@ def test_words_naming_a_category_are_read_as_a_fact(search_index: SearchIndex) -
     assert facts == {"category": "category/second"}
     assert rest.codes == ("B2-1",)
     assert rest.words == ("даригер",)
+    facts, rest = search_index.read_facts(parse_query("бас мейіргер бірінші санат"))
+    assert facts == {"category": "category/first"}
+    assert rest.words == ("бас", "мейиргер")
     # the fact alone is the category itself, not a search for it
     facts, rest = search_index.read_facts(parse_query("бірінші санат"))
     assert facts == {}
@@ -409,6 +417,7 @@ def test_chips_show_what_tells_grades_apart(search_index: SearchIndex) -> None:
 
 
 def test_nearest_titles(search_index: SearchIndex) -> None:
+    assert nearest_titles(search_index, "медсестра")[0].label("kk") == "Мейіргер"  # its ru name
     near = nearest_titles(search_index, "мейргер")
     assert near[0].label("kk") == "Мейіргер"
     assert len(near) == 5
@@ -430,3 +439,52 @@ def test_names_of_types_and_labels_in_a_language(search_index: SearchIndex) -> N
     assert nurse.label("ru") == "Медицинская сестра"
     assert nurse.label("en") == "Nurse"
     assert nurse.label("de") == "Мейіргер"  # Kazakh, when none
+
+
+def test_a_position_without_facts_of_its_own_takes_its_grades() -> None:
+    """The facts and the step stated on a grade only (not repeated on its position)."""
+    base = "https://example.org/"
+    kg = "https://reg1042.example.org/def#"
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    notation = ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation")
+    pos, grade = ox.NamedNode(base + "position/B4-2-H.06"), ox.NamedNode(base + "grade/B4-2-H")
+    first, medium = (
+        ox.NamedNode(base + "category/first"),
+        ox.NamedNode(base + "qualification-level/medium"),
+    )
+    triples = [
+        ox.Triple(ox.NamedNode(base + "register"), rdf_type, ox.NamedNode(kg + "PositionRegister")),
+        ox.Triple(pos, rdf_type, ox.NamedNode(kg + "Position")),
+        ox.Triple(pos, label, ox.Literal("Мейіргер", language="kk")),
+        ox.Triple(pos, notation, ox.Literal("B4-2-H.06")),
+        ox.Triple(pos, ox.NamedNode(kg + "grade"), grade),
+        ox.Triple(grade, rdf_type, ox.NamedNode(kg + "Grade")),
+        ox.Triple(grade, notation, ox.Literal("B4-2-H")),
+        ox.Triple(grade, ox.NamedNode(kg + "category"), first),
+        ox.Triple(grade, ox.NamedNode(kg + "qualificationLevel"), medium),
+        ox.Triple(grade, ox.NamedNode(kg + "step"), ox.Literal("2")),
+        ox.Triple(first, rdf_type, ox.NamedNode(kg + "Category")),
+        ox.Triple(first, label, ox.Literal("Бірінші санат", language="kk")),
+        ox.Triple(medium, rdf_type, ox.NamedNode(kg + "QualificationLevel")),
+        ox.Triple(medium, label, ox.Literal("Біліктілігі орташа деңгей", language="kk")),
+    ]
+    index = SearchIndex.from_triples(triples, Uris(base))
+    nurse = index.entity("position/B4-2-H.06")
+    assert index.facts_of(nurse) == {
+        "category": "category/first",
+        "qualification-level": "qualification-level/medium",
+    }
+    assert nurse.literals.get("step") == ["2"]
+    assert index.meets(nurse, {"category": "category/first"}) == 1
+
+
+def test_language_tags_in_their_usual_case() -> None:
+    from kg.lookup.search import canonical_language
+
+    assert canonical_language("kk-latn") == "kk-Latn"
+    assert canonical_language("KK") == "kk"
+    assert canonical_language("en-us") == "en-US"
+    assert canonical_language("ru-cyrl-kz") == "ru-Cyrl-KZ"
+    assert canonical_language("de-ch-1901") == "de-CH-1901"
+    assert canonical_language("sl-rozaj-biske") == "sl-rozaj-biske"
