@@ -191,3 +191,80 @@ def test_titles_in_register_order(finder: Finder) -> None:
     # the register's order: block A's titles before block C's
     assert kk.index("ЗТМО басшысы") < kk.index("Бухгалтер")
     assert finder.titles() is titles
+
+
+def test_the_answer_in_full(finder: Finder) -> None:
+    """Every field of one answer, from data/positions.csv, data/position_translations.csv,
+    data/blocks.csv, data/categories.csv and the grade names the release states."""
+    body = ask(finder, "Мейіргер", **{"qualification-level": "medium", "category": "first"})
+    assert body["url"] == ""
+    answer = body["answer"]
+    assert answer["position"] == {
+        "id": "position/B4-2-H.06",
+        "notation": "B4-2-H.06",
+        "label_kk": "Мейіргер",
+        "label_ru": "Медицинская сестра",
+        "label_en": "Nurse",
+    }
+    assert answer["grade"] == {
+        "id": "grade/B4-2-H",
+        "notation": "B4-2-H",
+        "label_kk": "B4 звеносы, 2-саты (Денсаулық сақтау)",
+        "label_en": "Tier B4, step 2 (Healthcare)",
+    }
+    assert answer["block"] == {
+        "id": "block/B",
+        "notation": "B",
+        "label_kk": "Негізгі персонал",
+        "label_en": "Core staff",
+    }
+    assert answer["decided_by"] == [
+        {
+            "property": "qualification-level",
+            "id": "qualification-level/medium",
+            "label_kk": "Біліктілігі орташа деңгей",
+            "label_en": "Medium qualification level",
+        },
+        {
+            "property": "category",
+            "id": "category/first",
+            "label_kk": "Бірінші санат",
+            "label_en": "First category",
+        },
+    ]
+
+
+def test_question_options_in_three_languages(finder: Finder) -> None:
+    body = ask(finder, "Мейіргер", **{"qualification-level": "medium"})
+    assert [q["property"] for q in body["questions"]] == ["category"]
+    assert body["questions"][0]["options"][1] == {
+        "id": "category/first",
+        "label_kk": "Бірінші санат",
+        "label_ru": "Первая категория",
+        "label_en": "First category",
+    }
+    assert [c["notation"] for c in body["candidates"]] == [
+        "B4-1-H.05",
+        "B4-2-H.06",
+        "B4-3-H.06",
+        "B4-4-H.04",
+    ]
+
+
+def test_an_answer_without_quotes_has_none(search_index: SearchIndex) -> None:
+    bare = Finder(search_index)  # no quotes read from a release
+    answer = bare.as_json(bare.find("завхоз"))["answer"]
+    assert answer["position"]["notation"] == "C3.25" and answer["quote"] is None
+
+
+def test_other_facts_and_empty_values_are_skipped_not_the_rest(finder: Finder) -> None:
+    body = ask(finder, "Мейіргер", salary="100", category="", **{"qualification-level": "high"})
+    assert body["given"] == {"qualification-level": "qualification-level/high"}
+    assert [q["property"] for q in body["questions"]] == ["category"]
+    assert ask(finder, "водитель")["given"] == {}
+
+
+def test_a_fact_no_candidate_has_leaves_none(finder: Finder) -> None:
+    body = ask(finder, "Мейіргер", **{"significance-level": "district"})
+    assert body["given"] == {"significance-level": "significance-level/district"}
+    assert body["candidates"] == [] and body["answer"] is None and body["questions"] == []
