@@ -196,7 +196,8 @@ def test_titles_in_register_order(finder: Finder) -> None:
 def test_the_answer_in_full(finder: Finder) -> None:
     """Every field of one answer, from data/positions.csv, data/position_translations.csv,
     data/blocks.csv, data/categories.csv and the grade names the release states."""
-    body = ask(finder, "Мейіргер", **{"qualification-level": "medium", "category": "first"})
+    given = {"qualification-level": "medium", "category": "first"}
+    body = finder.as_json(finder.find("Мейіргер", given))
     assert body["url"] == ""
     answer = body["answer"]
     assert answer["position"] == {

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 
-from kg.lookup.reconcile import PROPERTY_BY_ID, ReconcileError, Reconciler
+from kg.lookup.reconcile import (
+    PROPERTY_BY_ID,
+    ReconcileError,
+    Reconciler,
+    parse_json_param,
+    service_error,
+)
 from kg.lookup.search import SearchIndex
+from kg.uris import Uris
 
 pytest_plugins = ["search_fixtures"]
 
@@ -610,3 +618,71 @@ def test_manifest_follows_the_protocol(rec: Reconciler, reconciliation_schemas: 
     assert (setting["name"], setting["type"], setting["default"]) == ("lang", "select", "kk")
     assert {"value": "kk", "name": "Kazakh"} in setting["choices"]
     assert {"value": "kk-Latn", "name": "Kazakh (Latin)"} in setting["choices"]
+
+
+def test_a_positions_facts_stated_on_its_grade_only() -> None:
+    """Extension gives a position the category, qualification level and sector of its grade
+    when the position does not state them itself."""
+    base = "https://example.org/"
+    kg = "https://reg1042.example.org/def#"
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    pos, grade = ox.NamedNode(base + "position/B4-2-H.06"), ox.NamedNode(base + "grade/B4-2-H")
+    first = ox.NamedNode(base + "category/first")
+    medium = ox.NamedNode(base + "qualification-level/medium")
+    health = ox.NamedNode(base + "sector/healthcare")
+    triples = [
+        ox.Triple(ox.NamedNode(base + "register"), rdf_type, ox.NamedNode(kg + "PositionRegister")),
+        ox.Triple(pos, rdf_type, ox.NamedNode(kg + "Position")),
+        ox.Triple(pos, label, ox.Literal("Мейіргер", language="kk")),
+        ox.Triple(pos, ox.NamedNode(kg + "grade"), grade),
+        ox.Triple(grade, rdf_type, ox.NamedNode(kg + "Grade")),
+        ox.Triple(grade, ox.NamedNode(kg + "category"), first),
+        ox.Triple(grade, ox.NamedNode(kg + "qualificationLevel"), medium),
+        ox.Triple(grade, ox.NamedNode(kg + "sector"), health),
+        ox.Triple(first, rdf_type, ox.NamedNode(kg + "Category")),
+        ox.Triple(first, label, ox.Literal("Бірінші санат", language="kk")),
+        ox.Triple(medium, rdf_type, ox.NamedNode(kg + "QualificationLevel")),
+        ox.Triple(medium, label, ox.Literal("Біліктілігі орташа деңгей", language="kk")),
+        ox.Triple(health, rdf_type, ox.NamedNode(kg + "Sector")),
+        ox.Triple(health, label, ox.Literal("Денсаулық сақтау", language="kk")),
+    ]
+    small = Reconciler(SearchIndex.from_triples(triples, Uris(base)))
+    props = [{"id": "category"}, {"id": "qualification-level"}, {"id": "sector"}]
+    row = small.extend({"ids": ["position/B4-2-H.06"], "properties": props})["rows"]
+    assert row["position/B4-2-H.06"] == {
+        "category": [{"id": "category/first", "name": "Бірінші санат"}],
+        "qualification-level": [
+            {"id": "qualification-level/medium", "name": "Біліктілігі орташа деңгей"}
+        ],
+        "sector": [{"id": "sector/healthcare", "name": "Денсаулық сақтау"}],
+    }
+
+
+def test_satisfies(rec: Reconciler, search_index: SearchIndex) -> None:
+    accountant = search_index.entity("position/C2.02")
+    tier = PROPERTY_BY_ID["tier"]
+    assert rec.satisfies(accountant, tier, ["C2"])
+    assert rec.satisfies(accountant, tier, ["С2"])  # Cyrillic С
+    assert rec.satisfies(accountant, tier, [{"id": "tier/C2"}])
+    assert not rec.satisfies(accountant, tier, ["C3"])
+    assert not rec.satisfies(accountant, tier, [""])
+
+
+def test_json_parameters(rec: Reconciler) -> None:
+    assert parse_json_param("queries", '{"q0": {"query": "x", "limit": 1.5}}') == {
+        "q0": {"query": "x", "limit": 1.5}
+    }
+    for text, phrase in (
+        ("", "is empty"),
+        ("   ", "is empty"),
+        (None, "is empty"),
+        ("{not json", "not valid JSON"),
+        ('{"limit": NaN}', "not finite"),
+        ('{"limit": Infinity}', "not finite"),
+        ('{"limit": 1e400}', "not finite"),
+        ("[" * 100000 + "]" * 100000, "nested too deeply"),
+    ):
+        with pytest.raises(ReconcileError, match=phrase):
+            parse_json_param("queries", text)
+    assert service_error("bad") == {"status": "error", "message": "bad"}
