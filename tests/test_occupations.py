@@ -502,6 +502,7 @@ def test_a_wrong_isco_label_is_reported(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # an external checker (sssom-py)
 def test_the_sssom_file_validates_with_sssom_py(graph: Graph, tmp_path: Path) -> None:
     """sssom-py, the reference implementation, reads the file and finds no error (its JSON
     Schema, prefix map and CURIE checks); every mapping has its confidence from the CSV."""

@@ -105,6 +105,7 @@ def test_random_functions_differ_between_workers(pool: Running) -> None:
     assert len(set(bodies)) == len(bodies)
 
 
+@pytest.mark.slow  # a load test: 300 queries while workers are killed
 def test_many_queries_and_kills_under_load(pool: Running) -> None:
     """Cheap queries in every fork while a runaway is stopped and a worker is killed from
     outside: both are replaced by new forks, and the other queries are answered."""
