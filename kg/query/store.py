@@ -753,8 +753,7 @@ class QueryService:
             return None
         self.stats.evaluations += 1
         self.stats.local_evaluations += 1
-        _, form_value, media, rows, body = reply
-        return QueryResult(QueryForm(form_value), media, body, rows)
+        return _result(reply)
 
     async def _evaluate(
         self, job: Job, base: tuple[Any, ...], known: list[Any], priority: bool = False
@@ -768,16 +767,22 @@ class QueryService:
         else:
             payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
             reply = await self._pool.run(payload, priority)
-        if reply[0] == "error":
-            raise QueryError(reply[1], reply[2])
-        _, form_value, media, rows, body = reply
-        result = QueryResult(QueryForm(form_value), media, body, rows)
+        result = _result(reply)
         if known[0] is None:
             known[0] = result.form
             self._known.put(base, known)
         if known[1] and self._cache is not None:
-            self._cache.put((*base, media), result)
+            self._cache.put((*base, result.media_type), result)
         return result
+
+
+def _result(reply: tuple[Any, ...]) -> QueryResult:
+    """An evaluator's reply, ('ok', form, media, rows, body) or ('error', status, message),
+    as a QueryResult or the QueryError it reports."""
+    if reply[0] == "error":
+        raise QueryError(reply[1], reply[2])
+    _, form_value, media, rows, body = reply
+    return QueryResult(QueryForm(form_value), media, body, rows)
 
 
 # ---------------------------------------------------------------------------- repository
