@@ -191,6 +191,11 @@ class PublicOrigin:
         await self.app({**scope, "scheme": scheme, "headers": headers}, receive, send)
 
 
+#: The scope key under which a layer in front (kg.web.replay, kg.web.protocol) hands on the
+#: wait it already took a token for, so a request never takes two.
+RATE_WAIT_KEY = "kg.rate_wait"
+
+
 class TokenBuckets:
     """Token buckets keyed by client, at most `max_clients` of them (least recent dropped).
 
@@ -231,12 +236,20 @@ class TokenBuckets:
             self._buckets.popitem(last=False)
         return wait
 
+    def take_client(self, client: tuple[str, int] | None) -> float:
+        """take() for a (host, port) client as ASGI and uvicorn give it, if any."""
+        return self.take(client[0] if client else "")
+
+    def wait_of(self, scope: Scope) -> float:
+        """This request's wait: the one a layer in front took a token for, else one taken
+        now (and recorded in the scope for the layers behind)."""
+        wait = scope.get(RATE_WAIT_KEY)
+        if wait is None:
+            wait = scope[RATE_WAIT_KEY] = self.take_client(scope.get("client"))
+        return float(wait)
+
     def __len__(self) -> int:
         return len(self._buckets)
-
-
-#: The scope key under which kg.web.replay hands on the wait it already took a token for.
-RATE_WAIT_KEY = "kg.rate_wait"
 
 
 class SparqlRateLimit:
@@ -249,10 +262,7 @@ class SparqlRateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == self.path and scope["method"] != "OPTIONS":
-            wait = scope.get(RATE_WAIT_KEY)
-            if wait is None:
-                client = scope.get("client")
-                wait = self.buckets.take(client[0] if client else "")
+            wait = self.buckets.wait_of(scope)
             if wait > 0:
                 retry = max(1, math.ceil(wait))
                 message = (

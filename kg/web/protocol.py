@@ -215,7 +215,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if answer is None and replay.answer_bounded is None:
             return False
         if replay.buckets is not None:  # one token per request, whoever answers it
-            wait = replay.buckets.take(self.client[0] if self.client else "")
+            wait = replay.buckets.take_client(self.client)
             self.scope[RATE_WAIT_KEY] = wait  # type: ignore[literal-required]
             if wait > 0:
                 return False

@@ -29,7 +29,7 @@ from kg.cache import ByteCache
 from kg.query.bounded import bounded_form
 from kg.query.store import Formats, QueryResult
 from kg.web.forms import unquote_plus
-from kg.web.limits import RATE_WAIT_KEY, TokenBuckets
+from kg.web.limits import TokenBuckets
 
 #: The scope key of the set a route marks to say its answer may be replayed (a set, shared
 #: by reference: middlewares inside may hand the route a copy of the scope).
@@ -133,11 +133,8 @@ class SparqlReplay:
             return
         answer = self.answers.get(key)
         if answer is not None:
-            wait = scope.get(RATE_WAIT_KEY)  # set when kg.web.protocol took the token
-            if wait is None and self.buckets is not None:
-                client = scope.get("client")
-                wait = scope[RATE_WAIT_KEY] = self.buckets.take(client[0] if client else "")
-            if wait:  # the app answers 429, without taking a second token
+            wait = self.buckets.wait_of(scope) if self.buckets is not None else 0.0
+            if wait > 0:  # the app answers 429, without taking a second token
                 await self.app(scope, receive, send)
                 return
             status, headers, body = answer
