@@ -6,7 +6,11 @@ This middleware sits outside all of them. A request goes through the whole app t
 two times; the second time, if the route marked the answer as replayable (a deterministic
 query's 200, not a page), the status, headers and body it sent are kept, and the same request
 from then on gets those bytes directly. (Keeping only from the second time means a stream of
-distinct queries costs no copies.)
+distinct queries costs no copies.) Every answer also leaves its head, all but the length, as a
+Template for its kind of request; a bounded query (kg.query.bounded) never asked before is then
+answered in that head by `answer_now`, without the app. kg.web.protocol calls both paths
+before uvicorn builds a request cycle; this middleware is the same thing for the requests
+that reach the app.
 
 What "the same request" means is strict, so a replay can never differ from what the app would
 send: the same query string, Host, Accept, Accept-Encoding and Accept-Language, a GET without a
