@@ -107,3 +107,49 @@ def search_server(launch: Callable[..., Any], search_release: Path) -> Any:
 def search_http(search_server: Any) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=search_server.base_url, timeout=30) as client:
         yield client
+
+
+# ---------------------------------------------------------------- shared cases
+
+#: A position title of block A (A1-2.03) whose grade turns on the significance level.
+SEMI_STATIONARY_HEAD = "Жартылай стационарлық үлгідегі ұйымның басшысы"
+
+
+def _nurse(qualification: Any, category: Any) -> dict[str, Any]:
+    return {
+        "query": "Мейіргер",
+        "type": "position",
+        "properties": [
+            {"pid": "qualification-level", "v": qualification},
+            {"pid": "category", "v": category},
+        ],
+    }
+
+
+#: A reconciliation batch whose facts come as properties, in kk, ru, en and as ids; asked of
+#: the service over HTTP (tests/test_finder.py) and in-process (tests/test_reconcile_units.py).
+FACT_QUERIES: dict[str, dict[str, Any]] = {
+    "q0": _nurse("орташа", "бірінші"),
+    "q1": {**_nurse("средний", "первая"), "query": "медсестра"},
+    "q2": _nurse("medium", "first"),
+    "q3": _nurse({"id": "qualification-level/high"}, "санаты жоқ"),
+    "q4": _nurse("high", "без категории"),
+    "q5": _nurse("high", "none"),
+    "q6": {"query": "врач", "type": "position", "properties": [{"pid": "category", "v": "вторая"}]},
+    "q7": {
+        "query": SEMI_STATIONARY_HEAD,
+        "type": "position",
+        "properties": [{"pid": "significance-level", "v": "облыстық"}],
+    },
+}
+#: The first candidate of each, a match: read off data/grades.csv and data/positions.csv.
+FACT_MATCHES = {
+    "q0": "position/B4-2-H.06",
+    "q1": "position/B4-2-H.06",
+    "q2": "position/B4-2-H.06",
+    "q3": "position/B3-4-H.01",
+    "q4": "position/B3-4-H.01",
+    "q5": "position/B3-4-H.01",
+    "q6": "position/B2-3-H.01",
+    "q7": "position/A1-2.03",
+}

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from search_fixtures import FACT_MATCHES, FACT_QUERIES, SEMI_STATIONARY_HEAD
 
 pytest_plugins = ["search_fixtures"]
 
 OPENREFINE_FORM = "application/x-www-form-urlencoded; charset=UTF-8"
-SEMI_STATIONARY_HEAD = "Жартылай стационарлық үлгідегі ұйымның басшысы"
 
 
 def finder(http: httpx.Client, **params: str) -> dict[str, Any]:
@@ -159,78 +159,8 @@ def test_the_finder_is_in_the_openapi_schema(search_http: httpx.Client) -> None:
 
 
 def test_openrefine_batch_with_properties(search_http: httpx.Client) -> None:
-    queries = {
-        "q0": {
-            "query": "Мейіргер",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": "орташа"},
-                {"pid": "category", "v": "бірінші"},
-            ],
-        },
-        "q1": {
-            "query": "медсестра",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": "средний"},
-                {"pid": "category", "v": "первая"},
-            ],
-        },
-        "q2": {
-            "query": "Мейіргер",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": "medium"},
-                {"pid": "category", "v": "first"},
-            ],
-        },
-        "q3": {
-            "query": "Мейіргер",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": {"id": "qualification-level/high"}},
-                {"pid": "category", "v": "санаты жоқ"},
-            ],
-        },
-        "q4": {
-            "query": "Мейіргер",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": "high"},
-                {"pid": "category", "v": "без категории"},
-            ],
-        },
-        "q5": {
-            "query": "Мейіргер",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": "high"},
-                {"pid": "category", "v": "none"},
-            ],
-        },
-        "q6": {
-            "query": "врач",
-            "type": "position",
-            "properties": [{"pid": "category", "v": "вторая"}],
-        },
-        "q7": {
-            "query": SEMI_STATIONARY_HEAD,
-            "type": "position",
-            "properties": [{"pid": "significance-level", "v": "облыстық"}],
-        },
-    }
-    expected = {
-        "q0": "position/B4-2-H.06",
-        "q1": "position/B4-2-H.06",
-        "q2": "position/B4-2-H.06",
-        "q3": "position/B3-4-H.01",
-        "q4": "position/B3-4-H.01",
-        "q5": "position/B3-4-H.01",
-        "q6": "position/B2-3-H.01",
-        "q7": "position/A1-2.03",
-    }
-    body = reconcile(search_http, queries)
-    for key, want in expected.items():
+    body = reconcile(search_http, FACT_QUERIES)
+    for key, want in FACT_MATCHES.items():
         first = body[key]["result"][0]
         assert (first["id"], first["match"]) == (want, True), (key, body[key]["result"][:3])
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from search_fixtures import SEMI_STATIONARY_HEAD
 
 from kg.lookup.finder import Finder
 from kg.lookup.search import SearchIndex
 
 pytest_plugins = ["search_fixtures"]
 
-SEMI_STATIONARY_HEAD = "Жартылай стационарлық үлгідегі ұйымның басшысы"
 NURSES = [
     "B3-1-H.01",
     "B3-2-H.01",

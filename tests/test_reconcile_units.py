@@ -14,6 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from search_fixtures import FACT_MATCHES, FACT_QUERIES
 
 from kg.lookup.reconcile import (
     PROPERTY_BY_ID,
@@ -26,8 +27,6 @@ from kg.lookup.search import SearchIndex
 from kg.uris import Uris
 
 pytest_plugins = ["search_fixtures"]
-
-SEMI_STATIONARY_HEAD = "Жартылай стационарлық үлгідегі ұйымның басшысы"
 
 
 @pytest.fixture(scope="module")
@@ -163,46 +162,8 @@ def test_constraints_settle_the_grade(rec: Reconciler, reconciliation_schemas: A
 
 
 def test_facts_given_as_properties(rec: Reconciler, reconciliation_schemas: Any) -> None:
-    def nurse(qual: Any, category: Any) -> dict[str, Any]:
-        return {
-            "query": "Мейіргер",
-            "type": "position",
-            "properties": [
-                {"pid": "qualification-level", "v": qual},
-                {"pid": "category", "v": category},
-            ],
-        }
-
-    queries = {
-        "q0": nurse("орташа", "бірінші"),
-        "q1": {**nurse("средний", "первая"), "query": "медсестра"},
-        "q2": nurse("medium", "first"),
-        "q3": nurse({"id": "qualification-level/high"}, "санаты жоқ"),
-        "q4": nurse("high", "без категории"),
-        "q5": nurse("high", "none"),
-        "q6": {
-            "query": "врач",
-            "type": "position",
-            "properties": [{"pid": "category", "v": "вторая"}],
-        },
-        "q7": {
-            "query": SEMI_STATIONARY_HEAD,
-            "type": "position",
-            "properties": [{"pid": "significance-level", "v": "облыстық"}],
-        },
-    }
-    expected = {
-        "q0": "position/B4-2-H.06",
-        "q1": "position/B4-2-H.06",
-        "q2": "position/B4-2-H.06",
-        "q3": "position/B3-4-H.01",
-        "q4": "position/B3-4-H.01",
-        "q5": "position/B3-4-H.01",
-        "q6": "position/B2-3-H.01",
-        "q7": "position/A1-2.03",
-    }
-    body = batch(rec, reconciliation_schemas, queries)
-    for key, want in expected.items():
+    body = batch(rec, reconciliation_schemas, FACT_QUERIES)
+    for key, want in FACT_MATCHES.items():
         first = body[key]["result"][0]
         assert (first["id"], first["match"]) == (want, True), (key, body[key]["result"][:3])
 
