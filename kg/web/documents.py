@@ -260,6 +260,10 @@ class Site:
         if iri is None:
             return {}
         triples = await self.pages.describe(iri, route.kind)
+        # an RDF twin exists only if the resource itself is described (once, for every twin)
+        described = any(
+            isinstance(t.subject, ox.NamedNode) and t.subject.value == iri for t in triples
+        )
         page: Any = None
         out: dict[tuple[str, str], Document] = {}
         for fmt, lang in wanted:
@@ -270,9 +274,7 @@ class Site:
                 if page is None:
                     page = await self.pages.concept(iri, route.kind, triples)
                 body = None if page is None else self._concept_page(route, params, page, lang)
-            elif any(
-                isinstance(t.subject, ox.NamedNode) and t.subject.value == iri for t in triples
-            ):
+            elif described:
                 body = serialize(triples, fmt)
             else:
                 body = None
